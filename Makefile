@@ -1,0 +1,44 @@
+# attnlab: the two commands a fresh machine needs are `make demo` and
+# `make test`; everything they need is installed from here.
+
+GO      ?= go
+PKGS    ?= ./...
+BENCH   ?= .
+BENCHTIME ?= 1s
+COUNT   ?= 5
+
+.PHONY: all deps build test test-purego bench bench-kernels golden fmt vet tidy demo clean
+
+all: build
+
+# deps fetches the Go modules (Go and gcc come with the machine; cgo is used
+# by the SQLite driver).
+deps:
+	$(GO) mod download
+
+build: deps
+	$(GO) build $(PKGS)
+
+# test runs every test, then the kernels again with the pure-Go fallback
+# forced by the purego build tag, so both paths are checked on every run.
+test: deps
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -tags purego -timeout 10m ./kernels/...
+
+# bench runs the benchmarks COUNT times; quote medians (the machine is
+# shared and noisy). Example: make bench BENCH='MatMul|Attention' COUNT=5
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(COUNT) -benchmem ./kernels/... | tee bench.txt
+	$(GO) run ./kernels/internal/benchsummary < bench.txt
+
+# golden regenerates the PyTorch reference values (needs Debian's
+# python3-torch; tests only read the committed files).
+golden:
+	command -v python3 >/dev/null && python3 -c 'import torch' 2>/dev/null || (apt-get update && apt-get install -y python3-torch)
+	python3 kernels/testdata/gen_golden.py kernels/testdata/golden
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin out bench.txt

@@ -1,0 +1,28 @@
+// Package blas is attnlab's single-precision matrix multiplication: the hot
+// path of every transformer kernel.
+//
+// Gemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices, where
+// op(X) is X or Xᵀ. It follows the GotoBLAS/BLIS design: the K dimension is
+// cut into blocks of kc, each kc×m slice of op(A) is packed once into
+// micro-panels of mr rows, each kc×nc block of op(B) is packed into
+// micro-panels of nr columns sized to stay in the L2 cache, and a register
+// micro-kernel computes one mr×nr tile of C from one panel of each.
+//
+// Micro-kernels (chosen at start-up by CPU feature, see kernel.go):
+//
+//	avx512  12×32 tile, 24 zmm accumulators, two 512-bit FMAs per A value
+//	avx2     6×16 tile, 12 ymm accumulators (Haswell and later, Zen 1-4)
+//	generic  4×4 tile in pure Go, for other CPUs and the `purego` build tag
+//
+// Building with -tags purego forces the generic kernel; tests run every
+// kernel the CPU supports against GemmNaive, the triple loop kept beside the
+// fast path as the oracle.
+//
+// Determinism: work is cut into parts that depend only on (m, n, k) and the
+// kernel's tile sizes, never on the thread count, and every element of C is
+// accumulated in the same order whichever goroutine computes it, so results
+// are bit-identical for any parallel.SetThreads or GOMAXPROCS value.
+//
+// Memory: packing buffers are kept in a package-level free list and reused,
+// so a warmed-up Gemm call allocates nothing.
+package blas

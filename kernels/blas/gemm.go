@@ -1,0 +1,283 @@
+package blas
+
+import (
+	"sync"
+
+	"github.com/attnlab/attnlab/kernels/parallel"
+)
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
+// matrices, where op(A) is m×k and op(B) is k×n. With transA, A is stored
+// k×m; with transB, B is stored n×k. lda, ldb and ldc are the row strides.
+// beta == 0 overwrites C (NaNs in C do not propagate); beta == 1
+// accumulates. Gemm panics if the slices are too short for the dimensions.
+func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm("Gemm", transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	gemm(active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GemmStrided runs batch independent Gemms whose matrices start every
+// strideA, strideB and strideC elements. The batch is split across threads
+// when each product is small; results are identical either way.
+func GemmStrided(transA, transB bool, batch, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int) {
+	for i := range batch {
+		checkGemm("GemmStrided", transA, transB, m, n, k, a[i*strideA:], lda, b[i*strideB:], ldb, c[i*strideC:], ldc)
+	}
+	if batch == 0 {
+		return
+	}
+	// Large products parallelise internally; small ones run one per part.
+	if m*n*k >= 1<<21 {
+		for i := range batch {
+			gemm(active, transA, transB, m, n, k, alpha, a[i*strideA:], lda, b[i*strideB:], ldb, beta, c[i*strideC:], ldc)
+		}
+		return
+	}
+	j := batchJobs.get()
+	*j = batchJob{kern: active, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, sa: strideA, b: b, ldb: ldb, sb: strideB, beta: beta, c: c, ldc: ldc, sc: strideC}
+	parallel.Do(batch, j)
+	*j = batchJob{}
+	batchJobs.put(j)
+}
+
+type batchJob struct {
+	kern           *microKernel
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	sa, sb, sc     int
+}
+
+func (j *batchJob) Run(i int) {
+	gemmSerial(j.kern, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a[i*j.sa:], j.lda, j.b[i*j.sb:], j.ldb, j.beta, j.c[i*j.sc:], j.ldc)
+}
+
+// gemmJob is one Gemm call's state; parts index (i-range, j-block) pairs
+// in phase "compute" and groups of A panels in phase "pack".
+type gemmJob struct {
+	kern           *microKernel
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+
+	packing bool // phase: pack A (true) or compute (false)
+	apack   []float32
+	p0, kb  int
+	acc     int
+	ni, nj  int // part grid: ni row ranges × nj column blocks
+	rowsPer int // rows per row range (multiple of mr)
+}
+
+const panelsPerPackPart = 8
+
+var (
+	gemmJobs  freeList[gemmJob]
+	batchJobs freeList[batchJob]
+)
+
+// freeList keeps released objects forever (unlike sync.Pool, whose contents
+// the GC may drop), so steady-state calls never allocate.
+type freeList[T any] struct {
+	mu   sync.Mutex
+	free []*T
+}
+
+func (f *freeList[T]) get() *T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.free); n > 0 {
+		x := f.free[n-1]
+		f.free = f.free[:n-1]
+		return x
+	}
+	return new(T)
+}
+
+func (f *freeList[T]) put(x *T) {
+	f.mu.Lock()
+	f.free = append(f.free, x)
+	f.mu.Unlock()
+}
+
+func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 || beta != 0 && beta != 1 {
+		scaleC(m, n, beta, c, ldc)
+		if k == 0 || alpha == 0 {
+			return
+		}
+		beta = 1
+	}
+	j := gemmJobs.get()
+	*j = gemmJob{kern: kern, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+	mr := kern.mr
+	mPanels := (m + mr - 1) / mr
+	j.nj = (n + kern.nc - 1) / kern.nc
+	// Enough parts for two cores to balance, chosen from the shape alone.
+	j.ni = min(mPanels, max(1, (8+j.nj-1)/j.nj))
+	if m*n*k < 1<<18 {
+		j.ni, j.nj = 1, 1 // too small to be worth a second core
+	}
+	j.rowsPer = ((mPanels + j.ni - 1) / j.ni) * mr
+	j.ni = (m + j.rowsPer - 1) / j.rowsPer
+	if j.ni*j.nj == 1 {
+		gemmJobs.put(j)
+		gemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	j.apack = getBuf(mPanels * mr * kern.kc)
+	for p0 := 0; p0 < k; p0 += kern.kc {
+		j.p0, j.kb = p0, min(kern.kc, k-p0)
+		j.acc = 1
+		if p0 == 0 && beta == 0 {
+			j.acc = 0
+		}
+		j.packing = true
+		parallel.Do((mPanels+panelsPerPackPart-1)/panelsPerPackPart, j)
+		j.packing = false
+		parallel.Do(j.ni*j.nj, j)
+	}
+	putBuf(j.apack)
+	*j = gemmJob{}
+	gemmJobs.put(j)
+}
+
+func (j *gemmJob) Run(part int) {
+	mr, kb := j.kern.mr, j.kb
+	if j.packing {
+		r0 := part * panelsPerPackPart * mr
+		rows := min(panelsPerPackPart*mr, j.m-r0)
+		packA(j.apack[r0*kb:], j.transA, j.a, j.lda, r0, rows, j.p0, kb, mr, j.alpha)
+		return
+	}
+	pi, pj := part/j.nj, part%j.nj
+	i0 := pi * j.rowsPer
+	rows := min(j.rowsPer, j.m-i0)
+	jc := pj * j.kern.nc
+	cols := min(j.kern.nc, j.n-jc)
+	bpack := getBuf(bufB(j.kern, j.kern.kc))
+	packB(bpack, j.transB, j.b, j.ldb, j.p0, kb, jc, cols, j.kern.nr)
+	macroKernel(j.kern, j.apack[i0*kb:], bpack, rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc)
+	putBuf(bpack)
+}
+
+// gemmSerial is the single-goroutine driver, used for small products and
+// inside batched jobs.
+func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 || beta != 0 && beta != 1 {
+		scaleC(m, n, beta, c, ldc)
+		if k == 0 || alpha == 0 {
+			return
+		}
+		beta = 1
+	}
+	mr := kern.mr
+	mPanels := (m + mr - 1) / mr
+	kcb := min(kern.kc, k)
+	apack := getBuf(mPanels * mr * kcb)
+	bpack := getBuf(bufB(kern, kcb))
+	for p0 := 0; p0 < k; p0 += kern.kc {
+		kb := min(kern.kc, k-p0)
+		acc := 1
+		if p0 == 0 && beta == 0 {
+			acc = 0
+		}
+		packA(apack, transA, a, lda, 0, m, p0, kb, mr, alpha)
+		for jc := 0; jc < n; jc += kern.nc {
+			cols := min(kern.nc, n-jc)
+			packB(bpack, transB, b, ldb, p0, kb, jc, cols, kern.nr)
+			macroKernel(kern, apack, bpack, m, cols, kb, c[jc:], ldc, acc)
+		}
+	}
+	putBuf(bpack)
+	putBuf(apack)
+}
+
+// macroKernel multiplies packed A rows (rows×kb) by a packed B block
+// (kb×cols) into C, one mr×nr tile at a time. The A micro-panel stays in L1
+// while B micro-panels stream from L2. Edge tiles go through a scratch tile
+// computed by the same micro-kernel, so every element sees the same
+// sequence of operations wherever tile boundaries fall.
+func macroKernel(kern *microKernel, apack, bpack []float32, rows, cols, kb int, c []float32, ldc int, acc int) {
+	mr, nr := kern.mr, kern.nr
+	// The scratch tile lives at the end of the B buffer (see bufB).
+	scratch := bpack[len(bpack)-mr*nr:]
+	for i := 0; i < rows; i += mr {
+		h := min(mr, rows-i)
+		ap := &apack[(i/mr)*mr*kb]
+		for jj := 0; jj < cols; jj += nr {
+			w := min(nr, cols-jj)
+			bp := &bpack[(jj/nr)*nr*kb]
+			if h == mr && w == nr {
+				kern.fn(kb, ap, bp, &c[i*ldc+jj], ldc, acc)
+				continue
+			}
+			kern.fn(kb, ap, bp, &scratch[0], nr, 0)
+			for ii := range h {
+				dst := c[(i+ii)*ldc+jj : (i+ii)*ldc+jj+w]
+				src := scratch[ii*nr : ii*nr+w]
+				if acc != 0 {
+					for x, v := range src {
+						dst[x] += v
+					}
+				} else {
+					copy(dst, src)
+				}
+			}
+		}
+	}
+}
+
+// bufB is the size of a packed B block plus the scratch tile for edges.
+func bufB(kern *microKernel, kb int) int { return kern.nc*kb + kern.mr*kern.nr }
+
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for x := range row {
+			row[x] *= beta
+		}
+	}
+}
+
+// Packing buffers live in a free list that is never emptied, unlike
+// sync.Pool whose contents the GC may drop, so steady-state calls do not
+// allocate.
+var (
+	bufMu   sync.Mutex
+	bufFree [][]float32
+)
+
+func getBuf(n int) []float32 {
+	bufMu.Lock()
+	defer bufMu.Unlock()
+	for i := len(bufFree) - 1; i >= 0; i-- {
+		if cap(bufFree[i]) >= n {
+			b := bufFree[i]
+			bufFree = append(bufFree[:i], bufFree[i+1:]...)
+			return b[:n]
+		}
+	}
+	return make([]float32, n)
+}
+
+func putBuf(b []float32) {
+	bufMu.Lock()
+	bufFree = append(bufFree, b[:cap(b)])
+	bufMu.Unlock()
+}

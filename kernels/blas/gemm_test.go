@@ -1,0 +1,169 @@
+package blas
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/attnlab/attnlab/kernels/internal/kerneltest"
+	"github.com/attnlab/attnlab/kernels/parallel"
+	"github.com/attnlab/attnlab/kernels/rng"
+)
+
+// eachKernel runs f once per micro-kernel this CPU supports.
+func eachKernel(t *testing.T, f func(t *testing.T)) {
+	for _, k := range kernels {
+		t.Run("kernel="+k.name, func(t *testing.T) {
+			prev, _ := useKernel(k.name)
+			defer useKernel(prev)
+			f(t)
+		})
+	}
+}
+
+// gemmTol bounds float32 summation error for length-k dot products of
+// values of magnitude about 1.
+func gemmTol(k int) kerneltest.Tol {
+	return kerneltest.Tol{Abs: 1e-6 * float64(k+1) * 4, Rel: 1e-5}
+}
+
+type gemmCase struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	pad            int // extra leading-dimension padding
+}
+
+func (c gemmCase) String() string {
+	return fmt.Sprintf("tA=%v/tB=%v/m=%d/n=%d/k=%d/alpha=%g/beta=%g/pad=%d", c.transA, c.transB, c.m, c.n, c.k, c.alpha, c.beta, c.pad)
+}
+
+func runCase(t *testing.T, c gemmCase, seed uint64) {
+	ar, ac := c.m, c.k
+	if c.transA {
+		ar, ac = c.k, c.m
+	}
+	br, bc := c.k, c.n
+	if c.transB {
+		br, bc = c.n, c.k
+	}
+	lda, ldb, ldc := ac+c.pad, bc+c.pad, c.n+c.pad
+	a := kerneltest.Rand(seed, max(ar*lda, 1), 1)
+	b := kerneltest.Rand(seed+1, max(br*ldb, 1), 1)
+	c0 := kerneltest.Rand(seed+2, max(c.m*ldc, 1), 1)
+	want := append([]float32(nil), c0...)
+	got := append([]float32(nil), c0...)
+	GemmNaive(c.transA, c.transB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, want, ldc)
+	Gemm(c.transA, c.transB, c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, got, ldc)
+	kerneltest.Close(t, c.String(), got, want, gemmTol(c.k))
+}
+
+func TestGemmAgainstNaive(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		r := rng.New(11)
+		var cases []gemmCase
+		// Fixed awkward shapes: edges of every tile size, k across kc blocks.
+		for _, s := range [][3]int{{1, 1, 1}, {12, 32, 8}, {13, 33, 7}, {6, 16, 1}, {5, 3, 300}, {37, 65, 257}, {100, 1, 64}, {1, 100, 64}, {64, 513, 9}, {0, 5, 5}, {5, 0, 5}, {5, 5, 0}} {
+			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+				cases = append(cases, gemmCase{tr[0], tr[1], s[0], s[1], s[2], 1, 0, 0})
+			}
+		}
+		// Random shapes, strides, alpha and beta.
+		betas := []float32{0, 1, 0.5}
+		for range 40 {
+			cases = append(cases, gemmCase{r.Intn(2) == 1, r.Intn(2) == 1, 1 + r.Intn(150), 1 + r.Intn(150), 1 + r.Intn(600),
+				[]float32{1, -0.5, 2}[r.Intn(3)], betas[r.Intn(3)], r.Intn(3)})
+		}
+		for i, c := range cases {
+			runCase(t, c, uint64(i))
+		}
+	})
+}
+
+func TestGemmLargeParallel(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		for _, c := range []gemmCase{{false, false, 300, 1100, 270, 1, 0, 0}, {true, true, 257, 531, 513, 1, 1, 1}} {
+			runCase(t, c, 99)
+		}
+	})
+}
+
+func TestGemmBetaZeroIgnoresNaN(t *testing.T) {
+	a := kerneltest.Rand(1, 20*20, 1)
+	c := make([]float32, 20*20)
+	for i := range c {
+		c[i] = float32(math.NaN())
+	}
+	Gemm(false, false, 20, 20, 20, 1, a, 20, a, 20, 0, c, 20)
+	for i, v := range c {
+		if math.IsNaN(float64(v)) {
+			t.Fatalf("C[%d] is NaN after beta=0", i)
+		}
+	}
+}
+
+// Results must not depend on the thread count, bit for bit.
+func TestGemmDeterministicAcrossThreads(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		m, n, k := 333, 1200, 700
+		a := kerneltest.Rand(1, m*k, 1)
+		b := kerneltest.Rand(2, k*n, 1)
+		var ref []float32
+		for _, th := range []int{1, 2, 3, 5} {
+			prev := parallel.SetThreads(th)
+			c := make([]float32, m*n)
+			Gemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+			parallel.SetThreads(prev)
+			if ref == nil {
+				ref = c
+				continue
+			}
+			kerneltest.Identical(t, fmt.Sprintf("threads=%d vs 1", th), c, ref)
+		}
+	})
+}
+
+func TestGemmStrided(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		for _, s := range [][4]int{{3, 17, 19, 23}, {2, 64, 130, 64}, {4, 200, 180, 90}} {
+			batch, m, n, k := s[0], s[1], s[2], s[3]
+			a := kerneltest.Rand(1, batch*m*k, 1)
+			b := kerneltest.Rand(2, batch*n*k, 1)
+			got := make([]float32, batch*m*n)
+			want := make([]float32, batch*m*n)
+			GemmStrided(false, true, batch, m, n, k, 1, a, k, m*k, b, k, n*k, 0, got, n, m*n)
+			for i := range batch {
+				GemmNaive(false, true, m, n, k, 1, a[i*m*k:], k, b[i*n*k:], k, 0, want[i*m*n:], n)
+			}
+			kerneltest.Close(t, fmt.Sprint(s), got, want, gemmTol(k))
+		}
+	})
+}
+
+func TestGemmAllocatesNothing(t *testing.T) {
+	m, n, k := 256, 1024, 300
+	a := kerneltest.Rand(1, m*k, 1)
+	b := kerneltest.Rand(2, k*n, 1)
+	c := make([]float32, m*n)
+	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+	if got := testing.AllocsPerRun(10, func() { Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) }); got != 0 {
+		t.Errorf("Gemm allocated %v times per call once warmed up", got)
+	}
+	GemmStrided(false, true, 4, 32, 32, 32, 1, a, 32, 1024, b, 32, 1024, 0, c, 32, 1024)
+	if got := testing.AllocsPerRun(10, func() { GemmStrided(false, true, 4, 32, 32, 32, 1, a, 32, 1024, b, 32, 1024, 0, c, 32, 1024) }); got != 0 {
+		t.Errorf("GemmStrided allocated %v times per call once warmed up", got)
+	}
+}
+
+func TestGemmPanicsOnShortSlices(t *testing.T) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			t.Fatal("no panic for a short A")
+		}
+		if s := fmt.Sprint(r); s != "blas.Gemm: A is 4×5 with leading dimension 5 and needs 20 elements, has 19" {
+			t.Fatalf("unclear panic: %s", s)
+		}
+	}()
+	Gemm(false, false, 4, 4, 5, 1, make([]float32, 19), 5, make([]float32, 20), 4, 0, make([]float32, 16), 4)
+}

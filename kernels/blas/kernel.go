@@ -1,0 +1,87 @@
+package blas
+
+// microKernel computes one mr×nr tile of C from packed panels:
+//
+//	C[i*ldc+j] (+)= sum_{p<k} a[p*mr+i] * b[p*nr+j]
+//
+// a is a packed A micro-panel (k×mr, mr values per step), b a packed B
+// micro-panel (k×nr). With acc == 0 the tile is overwritten, otherwise added.
+type microKernel struct {
+	name   string
+	mr, nr int
+	kc, nc int // K block and B block width, sized for L1/L2
+	fn     func(k int, a, b, c *float32, ldc int, acc int)
+}
+
+// kernels lists the micro-kernels this CPU can run, fastest first; the first
+// is used unless a test selects another with useKernel.
+var kernels []*microKernel
+
+var active *microKernel
+
+func init() {
+	kernels = append(kernels, asmKernels()...)
+	kernels = append(kernels, genericKernel)
+	active = kernels[0]
+}
+
+// KernelName names the micro-kernel in use ("avx512", "avx2" or "generic").
+func KernelName() string { return active.name }
+
+// useKernel selects a micro-kernel by name and returns the previous one's
+// name; tests use it to run every path. It is not safe to call while a Gemm
+// is running.
+func useKernel(name string) (prev string, ok bool) {
+	prev = active.name
+	for _, k := range kernels {
+		if k.name == name {
+			active = k
+			return prev, true
+		}
+	}
+	return prev, false
+}
+
+var genericKernel = &microKernel{name: "generic", mr: 4, nr: 4, kc: 256, nc: 256, fn: kernel4x4Go}
+
+// kernel4x4Go is the pure-Go micro-kernel: 16 scalar accumulators.
+func kernel4x4Go(k int, ap, bp, cp *float32, ldc int, acc int) {
+	a := unsafeSlice(ap, 4*k)
+	b := unsafeSlice(bp, 4*k)
+	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+	for p := 0; p < k; p++ {
+		aa := a[p*4 : p*4+4 : p*4+4]
+		bb := b[p*4 : p*4+4 : p*4+4]
+		a0, a1, a2, a3 := aa[0], aa[1], aa[2], aa[3]
+		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	c := unsafeSlice(cp, 3*ldc+4)
+	rows := [4][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
+	for i := range 4 {
+		r := c[i*ldc : i*ldc+4 : i*ldc+4]
+		if acc != 0 {
+			r[0] += rows[i][0]
+			r[1] += rows[i][1]
+			r[2] += rows[i][2]
+			r[3] += rows[i][3]
+		} else {
+			r[0], r[1], r[2], r[3] = rows[i][0], rows[i][1], rows[i][2], rows[i][3]
+		}
+	}
+}

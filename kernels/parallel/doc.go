@@ -1,0 +1,14 @@
+// Package parallel runs kernel work on a small, fixed pool of worker
+// goroutines.
+//
+// Determinism rule: callers cut their work into parts whose number and
+// boundaries depend only on the problem (never on Threads or GOMAXPROCS),
+// and each part writes disjoint outputs with a fixed order of floating-point
+// operations. Workers then take parts in any order, so the results are
+// bit-identical for every thread count; only the speed changes.
+//
+// The pool is started once and reused: dispatching a job allocates nothing,
+// which keeps a warmed-up training step allocation-free. A Do call made while
+// the pool is busy (from another goroutine, or from inside a job) runs its
+// parts serially on the calling goroutine, which is correct by the rule above.
+package parallel

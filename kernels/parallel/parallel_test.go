@@ -1,0 +1,69 @@
+package parallel
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+type countJob struct {
+	hits []atomic.Int32
+}
+
+func (c *countJob) Run(part int) { c.hits[part].Add(1) }
+
+func TestEveryPartOnce(t *testing.T) {
+	for _, threads := range []int{1, 2, 3, 8} {
+		prev := SetThreads(threads)
+		for _, parts := range []int{0, 1, 2, 7, 100} {
+			j := &countJob{hits: make([]atomic.Int32, parts)}
+			Do(parts, j)
+			for i := range j.hits {
+				if n := j.hits[i].Load(); n != 1 {
+					t.Fatalf("threads=%d parts=%d: part %d ran %d times", threads, parts, i, n)
+				}
+			}
+		}
+		SetThreads(prev)
+	}
+}
+
+func TestConcurrentAndNestedCalls(t *testing.T) {
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				outer := &countJob{hits: make([]atomic.Int32, 4)}
+				Do(4, Func(func(part int) {
+					inner := &countJob{hits: make([]atomic.Int32, 3)}
+					Do(3, inner)
+					for i := range inner.hits {
+						if inner.hits[i].Load() != 1 {
+							t.Error("nested part lost")
+						}
+					}
+					outer.Run(part)
+				}))
+				for i := range outer.hits {
+					if outer.hits[i].Load() != 1 {
+						t.Error("outer part lost")
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestDoAllocatesNothing(t *testing.T) {
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	j := &countJob{hits: make([]atomic.Int32, 16)}
+	if a := testing.AllocsPerRun(100, func() { Do(16, j) }); a != 0 {
+		t.Fatalf("Do allocated %v times per call", a)
+	}
+}

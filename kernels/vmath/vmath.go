@@ -1,0 +1,147 @@
+package vmath
+
+import "math"
+
+// Exp sets dst[i] = exp(src[i]). dst and src may be the same slice; dst must
+// be at least as long as src.
+func Exp(dst, src []float32) {
+	dst = dst[:len(src)]
+	expImpl(dst, src)
+}
+
+// ExpSubSum sets dst[i] = exp(src[i] - m) and returns the float32 sum of
+// dst, accumulated in a fixed order. With m = max(src) this is the
+// numerically safe numerator and denominator of softmax.
+func ExpSubSum(dst, src []float32, m float32) float32 {
+	dst = dst[:len(src)]
+	return expSubSumImpl(dst, src, m)
+}
+
+// Max returns the largest element of x (NaN if any element is NaN, -Inf
+// for an empty slice).
+func Max(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m || v != v {
+			m = v
+			if v != v {
+				return v
+			}
+		}
+	}
+	return m
+}
+
+// Scale sets x[i] *= s.
+func Scale(x []float32, s float32) {
+	for i := range x {
+		x[i] *= s
+	}
+}
+
+// Dot returns sum(a[i]*b[i]) over len(a) elements, accumulated in float32
+// with eight interleaved partial sums.
+func Dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+		s4 += a[i+4] * b[i+4]
+		s5 += a[i+5] * b[i+5]
+		s6 += a[i+6] * b[i+6]
+		s7 += a[i+7] * b[i+7]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+// Axpy sets y[i] += alpha*x[i] over len(x) elements.
+func Axpy(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += alpha * v
+	}
+}
+
+// Cephes expf constants.
+const (
+	expHi   = 88.72283935546875
+	expLo   = -87.33654022216797
+	log2e   = 1.44269504088896341
+	ln2Hi   = 0.693359375
+	ln2Lo   = -2.12194440e-4
+	expP0   = 1.9875691500e-4
+	expP1   = 1.3981999507e-3
+	expP2   = 8.3334519073e-3
+	expP3   = 4.1665795894e-2
+	expP4   = 1.6666665459e-1
+	expP5   = 5.0000001201e-1
+	minNorm = -126
+)
+
+// exp1 is the scalar form of the vector algorithm, used by the pure-Go path
+// and for tails.
+func exp1(x float32) float32 {
+	if x != x {
+		return x
+	}
+	if x > expHi {
+		return float32(math.Inf(1))
+	}
+	if x < expLo {
+		return 0
+	}
+	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	r := x - n*ln2Hi
+	r -= n * ln2Lo
+	p := float32(expP0)
+	p = p*r + expP1
+	p = p*r + expP2
+	p = p*r + expP3
+	p = p*r + expP4
+	p = p*r + expP5
+	p = p*r*r + r + 1
+	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+}
+
+func expGo(dst, src []float32) {
+	for i, v := range src {
+		dst[i] = exp1(v)
+	}
+}
+
+func expSubSumGo(dst, src []float32, m float32) float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(src); i += 8 {
+		d := dst[i : i+8 : i+8]
+		x := src[i : i+8 : i+8]
+		d[0] = exp1(x[0] - m)
+		d[1] = exp1(x[1] - m)
+		d[2] = exp1(x[2] - m)
+		d[3] = exp1(x[3] - m)
+		d[4] = exp1(x[4] - m)
+		d[5] = exp1(x[5] - m)
+		d[6] = exp1(x[6] - m)
+		d[7] = exp1(x[7] - m)
+		s0 += d[0]
+		s1 += d[1]
+		s2 += d[2]
+		s3 += d[3]
+		s4 += d[4]
+		s5 += d[5]
+		s6 += d[6]
+		s7 += d[7]
+	}
+	for ; i < len(src); i++ {
+		dst[i] = exp1(src[i] - m)
+		s0 += dst[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
