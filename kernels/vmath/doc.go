@@ -8,6 +8,9 @@
 // Exp follows Cephes expf: x = n·ln2 + r with |r| <= ln2/2, n rounded to
 // nearest, ln2 split into a high and a low part so that r is exact, and
 // exp(r) ≈ 1 + r + r²·P(r) with a degree-5 minimax polynomial P. Maximum
-// relative error is about 2 ulp over [-87.3, 88.7]; inputs below that range
-// give 0, above it +Inf, and NaN stays NaN.
+// relative error is about 2 ulp over [-87.3, 88.7]; results below that
+// range are subnormal and reach 0 near -103.9, inputs above it give +Inf.
+// The vector path clamps its input first, so NaN inputs give unspecified
+// finite values there; softmax inputs are never NaN in a healthy model and
+// the loss check catches it when they are.
 package vmath

@@ -82,7 +82,6 @@ const (
 	expP3   = 4.1665795894e-2
 	expP4   = 1.6666665459e-1
 	expP5   = 5.0000001201e-1
-	minNorm = -126
 )
 
 // exp1 is the scalar form of the vector algorithm, used by the pure-Go path
@@ -91,11 +90,12 @@ func exp1(x float32) float32 {
 	if x != x {
 		return x
 	}
-	if x > expHi {
-		return float32(math.Inf(1))
-	}
-	if x < expLo {
-		return 0
+	if x > 88 || x < expLo {
+		// Near overflow 2^n no longer fits a float32 exponent, and below
+		// expLo results are subnormal: both are rare, so defer to math.Exp,
+		// which also gives +Inf above expHi and 0 far below expLo, as the
+		// vector path does.
+		return float32(math.Exp(float64(x)))
 	}
 	n := float32(math.Floor(float64(x*log2e + 0.5)))
 	r := x - n*ln2Hi

@@ -1,0 +1,20 @@
+package blas
+
+import "testing"
+
+// BenchmarkMicroKernel measures the register kernel alone on L1-resident
+// panels: the ceiling the packed driver can approach.
+func BenchmarkMicroKernel(b *testing.B) {
+	for _, k := range kernels {
+		b.Run("kernel="+k.name, func(b *testing.B) {
+			kb := 256
+			a := make([]float32, k.mr*kb)
+			bb := make([]float32, k.nr*kb)
+			c := make([]float32, k.mr*k.nr)
+			for b.Loop() {
+				k.fn(kb, &a[0], &bb[0], &c[0], k.nr, 1)
+			}
+			b.ReportMetric(2*float64(k.mr*k.nr*kb)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
