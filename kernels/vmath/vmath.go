@@ -71,17 +71,17 @@ func Axpy(alpha float32, x, y []float32) {
 
 // Cephes expf constants.
 const (
-	expHi   = 88.72283935546875
-	expLo   = -87.33654022216797
-	log2e   = 1.44269504088896341
-	ln2Hi   = 0.693359375
-	ln2Lo   = -2.12194440e-4
-	expP0   = 1.9875691500e-4
-	expP1   = 1.3981999507e-3
-	expP2   = 8.3334519073e-3
-	expP3   = 4.1665795894e-2
-	expP4   = 1.6666665459e-1
-	expP5   = 5.0000001201e-1
+	expHi = 88.72283935546875
+	expLo = -87.33654022216797
+	log2e = 1.44269504088896341
+	ln2Hi = 0.693359375
+	ln2Lo = -2.12194440e-4
+	expP0 = 1.9875691500e-4
+	expP1 = 1.3981999507e-3
+	expP2 = 8.3334519073e-3
+	expP3 = 4.1665795894e-2
+	expP4 = 1.6666665459e-1
+	expP5 = 5.0000001201e-1
 )
 
 // exp1 is the scalar form of the vector algorithm, used by the pure-Go path
