@@ -220,10 +220,10 @@ func macroKernel(kern *microKernel, apack, bpack []float32, rows, cols, kb int, 
 			w := min(nr, cols-jj)
 			bp := &bpack[(jj/nr)*nr*kb]
 			if h == mr && w == nr {
-				kern.fn(kb, ap, bp, &c[i*ldc+jj], ldc, acc)
+				kern.fn(kb, ap, 1, mr, bp, &c[i*ldc+jj], ldc, acc)
 				continue
 			}
-			kern.fn(kb, ap, bp, &scratch[0], nr, 0)
+			kern.fn(kb, ap, 1, mr, bp, &scratch[0], nr, 0)
 			for ii := range h {
 				dst := c[(i+ii)*ldc+jj : (i+ii)*ldc+jj+w]
 				src := scratch[ii*nr : ii*nr+w]

@@ -1,16 +1,20 @@
 package blas
 
-// microKernel computes one mr×nr tile of C from packed panels:
+// microKernel computes one mr×nr tile of C:
 //
-//	C[i*ldc+j] (+)= sum_{p<k} a[p*mr+i] * b[p*nr+j]
+//	C[i*ldc+j] (+)= sum_{p<k} A[i,p] * b[p*nr+j],  A[i,p] = a[i*rs + p*cs]
 //
-// a is a packed A micro-panel (k×mr, mr values per step), b a packed B
-// micro-panel (k×nr). With acc == 0 the tile is overwritten, otherwise added.
+// b is a packed B micro-panel (k steps of nr values). A is addressed by a
+// row stride rs and a step stride cs, so a packed A micro-panel (rs=1,
+// cs=mr), a transposed matrix (rs=1, cs=lda) and a row-major matrix
+// (rs=lda, cs=1) are all read in place. The kernel reads all mr rows: the
+// caller packs edge panels so that no read goes past its operand. With
+// acc == 0 the tile is overwritten, otherwise added.
 type microKernel struct {
 	name   string
 	mr, nr int
 	kc, nc int // K block and B block width, sized for L1/L2
-	fn     func(k int, a, b, c *float32, ldc int, acc int)
+	fn     func(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int)
 }
 
 // kernels lists the micro-kernels this CPU can run, fastest first; the first
@@ -45,14 +49,14 @@ func useKernel(name string) (prev string, ok bool) {
 var genericKernel = &microKernel{name: "generic", mr: 4, nr: 4, kc: 256, nc: 256, fn: kernel4x4Go}
 
 // kernel4x4Go is the pure-Go micro-kernel: 16 scalar accumulators.
-func kernel4x4Go(k int, ap, bp, cp *float32, ldc int, acc int) {
-	a := unsafeSlice(ap, 4*k)
+func kernel4x4Go(k int, ap *float32, rs, cs int, bp, cp *float32, ldc int, acc int) {
+	a := unsafeSlice(ap, 3*rs+(k-1)*cs+1)
 	b := unsafeSlice(bp, 4*k)
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
 	for p := 0; p < k; p++ {
-		aa := a[p*4 : p*4+4 : p*4+4]
+		o := p * cs
 		bb := b[p*4 : p*4+4 : p*4+4]
-		a0, a1, a2, a3 := aa[0], aa[1], aa[2], aa[3]
+		a0, a1, a2, a3 := a[o], a[o+rs], a[o+2*rs], a[o+3*rs]
 		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
 		c00 += a0 * b0
 		c01 += a0 * b1

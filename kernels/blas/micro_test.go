@@ -12,7 +12,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 			bb := make([]float32, k.nr*kb)
 			c := make([]float32, k.mr*k.nr)
 			for b.Loop() {
-				k.fn(kb, &a[0], &bb[0], &c[0], k.nr, 1)
+				k.fn(kb, &a[0], 1, k.mr, &bb[0], &c[0], k.nr, 1)
 			}
 			b.ReportMetric(2*float64(k.mr*k.nr*kb)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

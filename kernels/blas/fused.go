@@ -1,0 +1,125 @@
+package blas
+
+import "fmt"
+
+// This file is the packed interface for fused kernels (attention): the
+// caller packs B once with PackB, or lays it out directly as one nr-wide
+// panel, and MulPacked multiplies it by an A operand read in place through
+// strides, without the copies and parallel dispatch of Gemm. MulPacked is
+// serial: fused kernels parallelise over heads themselves.
+
+// Panel returns the active micro-kernel's tile rows (mr), tile columns
+// (nr) and K block (kc). A row-major k×nr matrix (stride nr) is a valid
+// packed B for n <= nr, which lets a fused kernel write an operand straight
+// into packed form.
+func Panel() (mr, nr, kc int) { return active.mr, active.nr, active.kc }
+
+// PackedBLen is the length PackB needs for a k×n op(B).
+func PackedBLen(k, n int) int {
+	nr := active.nr
+	return (n + nr - 1) / nr * nr * k
+}
+
+// PackB packs alpha·op(B) (k×n; B stored n×k if transB) for MulPacked. The
+// layout is blocked by kc: block p0 starts at ceil(n/nr)*nr*p0 and holds
+// ceil(n/nr) micro-panels of min(kc, k-p0) steps of nr values, zero-padded
+// past column n.
+func PackB(dst []float32, transB bool, k, n int, alpha float32, b []float32, ldb int) {
+	if len(dst) < PackedBLen(k, n) {
+		panic(fmt.Sprintf("blas.PackB: dst has %d elements, a %d×%d packed B needs %d", len(dst), k, n, PackedBLen(k, n)))
+	}
+	rows, cols := k, n
+	if transB {
+		rows, cols = n, k
+	}
+	if ldb < cols || rows > 0 && cols > 0 && len(b) < (rows-1)*ldb+cols {
+		panic(fmt.Sprintf("blas.PackB: B is %d×%d with leading dimension %d and needs %d elements, has %d", rows, cols, ldb, (rows-1)*ldb+cols, len(b)))
+	}
+	nr, kc := active.nr, active.kc
+	nPad := (n + nr - 1) / nr * nr
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		blk := dst[nPad*p0 : nPad*p0+nPad*kb]
+		packB(blk, transB, b, ldb, p0, kb, 0, n, nr)
+		if alpha != 1 {
+			for i := range blk {
+				blk[i] *= alpha
+			}
+		}
+	}
+}
+
+// MulPacked computes C (+)= A·B for an m×k A read in place as
+// A[i,p] = a[i*rs + p*cs] and a k×n B packed by PackB. With accumulate
+// false C is overwritten. It runs on the calling goroutine and allocates
+// nothing once warmed up.
+func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bool, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	kern := active
+	mr, nr, kc := kern.mr, kern.nr, kern.kc
+	if k == 0 {
+		if !accumulate {
+			scaleC(m, n, 0, c, ldc)
+		}
+		return
+	}
+	if need := (m-1)*rs + (k-1)*cs + 1; rs < 0 || cs < 0 || len(a) < need {
+		panic(fmt.Sprintf("blas.MulPacked: A is %d×%d with strides (%d, %d) and needs %d elements, has %d", m, k, rs, cs, need, len(a)))
+	}
+	if need := PackedBLen(k, n); len(bp) < need {
+		panic(fmt.Sprintf("blas.MulPacked: packed B for %d×%d needs %d elements, has %d", k, n, need, len(bp)))
+	}
+	if ldc < n || len(c) < (m-1)*ldc+n {
+		panic(fmt.Sprintf("blas.MulPacked: C is %d×%d with leading dimension %d and needs %d elements, has %d", m, n, ldc, (m-1)*ldc+n, len(c)))
+	}
+	nPad := (n + nr - 1) / nr * nr
+	scratch := getBuf(mr*nr + mr*min(kc, k))
+	tile, edgeA := scratch[:mr*nr], scratch[mr*nr:]
+	acc := 0
+	if accumulate {
+		acc = 1
+	}
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		blk := bp[nPad*p0:]
+		for i := 0; i < m; i += mr {
+			h := min(mr, m-i)
+			ap, ars, acs := &a[i*rs+p0*cs], rs, cs
+			if h < mr {
+				// Pack the edge rows so that the kernel reads nothing past A.
+				for p := range kb {
+					row := edgeA[p*mr : p*mr+mr]
+					for ii := range h {
+						row[ii] = a[(i+ii)*rs+(p0+p)*cs]
+					}
+					clear(row[h:])
+				}
+				ap, ars, acs = &edgeA[0], 1, mr
+			}
+			for jj := 0; jj < n; jj += nr {
+				w := min(nr, n-jj)
+				b := &blk[(jj/nr)*nr*kb]
+				if h == mr && w == nr {
+					kern.fn(kb, ap, ars, acs, b, &c[i*ldc+jj], ldc, acc)
+					continue
+				}
+				kern.fn(kb, ap, ars, acs, b, &tile[0], nr, 0)
+				for ii := range h {
+					dst := c[(i+ii)*ldc+jj : (i+ii)*ldc+jj+w]
+					src := tile[ii*nr : ii*nr+w]
+					if acc != 0 {
+						for x, v := range src {
+							dst[x] += v
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+		acc = 1
+	}
+	putBuf(scratch)
+}

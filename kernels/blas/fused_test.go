@@ -1,0 +1,76 @@
+package blas
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/attnlab/attnlab/kernels/internal/kerneltest"
+)
+
+// MulPacked reads A in place through strides: row-major (rs=lda, cs=1) and
+// transposed (rs=1, cs=lda) must both match the naive product.
+func TestMulPacked(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		for _, s := range [][3]int{{1, 1, 1}, {13, 33, 7}, {64, 32, 1024}, {37, 70, 300}, {100, 5, 64}, {8, 32, 32}} {
+			m, n, k := s[0], s[1], s[2]
+			for _, transA := range []bool{false, true} {
+				for _, transB := range []bool{false, true} {
+					for _, accum := range []bool{false, true} {
+						name := fmt.Sprintf("m=%d/n=%d/k=%d/tA=%v/tB=%v/acc=%v", m, n, k, transA, transB, accum)
+						a := kerneltest.Rand(1, m*k, 1)
+						b := kerneltest.Rand(2, k*n, 1)
+						want := kerneltest.Rand(3, m*n, 1)
+						got := append([]float32(nil), want...)
+						beta := float32(0)
+						if accum {
+							beta = 1
+						}
+						ldb := n
+						if transB {
+							ldb = k
+						}
+						lda, rs, cs := k, k, 1
+						if transA {
+							lda, rs, cs = m, 1, m
+						}
+						GemmNaive(transA, transB, m, n, k, 0.5, a, lda, b, ldb, beta, want, n)
+						bp := make([]float32, PackedBLen(k, n))
+						PackB(bp, transB, k, n, 0.5, b, ldb)
+						MulPacked(m, n, k, a, rs, cs, bp, accum, got, n)
+						kerneltest.Close(t, name, got, want, gemmTol(k))
+					}
+				}
+			}
+		}
+	})
+}
+
+// A k×nr row-major matrix is a packed B for n <= nr.
+func TestRowMajorPanelIsPackedB(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		_, nr, _ := Panel()
+		m, k := 20, 600
+		a := kerneltest.Rand(1, m*k, 1)
+		b := kerneltest.Rand(2, k*nr, 1)
+		want := make([]float32, m*nr)
+		got := make([]float32, m*nr)
+		GemmNaive(false, false, m, nr, k, 1, a, k, b, nr, 0, want, nr)
+		MulPacked(m, nr, k, a, k, 1, b, false, got, nr)
+		kerneltest.Close(t, "panel", got, want, gemmTol(k))
+	})
+}
+
+func TestMulPackedAllocatesNothing(t *testing.T) {
+	m, n, k := 37, 64, 300
+	a := kerneltest.Rand(1, m*k, 1)
+	bp := make([]float32, PackedBLen(k, n))
+	c := make([]float32, m*n)
+	b := kerneltest.Rand(2, k*n, 1)
+	MulPacked(m, n, k, a, k, 1, bp, false, c, n)
+	if got := testing.AllocsPerRun(10, func() {
+		PackB(bp, true, k, n, 2, b, k)
+		MulPacked(m, n, k, a, k, 1, bp, false, c, n)
+	}); got != 0 {
+		t.Errorf("PackB+MulPacked allocated %v times per call", got)
+	}
+}
