@@ -1,0 +1,121 @@
+package optim
+
+import "math"
+
+// AdamWConfig holds AdamW's hyper-parameters. Start from DefaultAdamW: the
+// zero value is invalid (Eps must be positive).
+type AdamWConfig struct {
+	Beta1       float64 // β₁ in [0, 1), decay of the first moment; PyTorch default 0.9
+	Beta2       float64 // β₂ in [0, 1), decay of the second moment; PyTorch default 0.999 (nanoGPT uses 0.95)
+	Eps         float64 // ε > 0, added to the denominator; PyTorch default 1e-8
+	WeightDecay float64 // λ >= 0, decoupled weight decay; PyTorch default 1e-2 (nanoGPT uses 0.1)
+}
+
+// DefaultAdamW returns PyTorch's defaults: β = (0.9, 0.999), ε = 1e-8,
+// λ = 1e-2.
+func DefaultAdamW() AdamWConfig {
+	return AdamWConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-2}
+}
+
+// AdamW is Adam with decoupled weight decay (Loshchilov and Hutter,
+// "Decoupled Weight Decay Regularization", ICLR 2019), matching
+// torch.optim.AdamW (PyTorch 1.13, amsgrad and maximize false). At step
+// t = 1, 2, ..., with learning rate lr, for each element:
+//
+//	p = p·(1 - lr·λ)                          (unless the parameter opts out)
+//	m = β₁·m + (1-β₁)·g
+//	v = β₂·v + (1-β₂)·g·g
+//	p = p - (lr/(1-β₁ᵗ)) · m / (√v/√(1-β₂ᵗ) + ε)
+//
+// As in PyTorch, ε is added after dividing √v by the square root of the
+// bias correction, not to v̂ itself, and the decay uses the step's lr.
+type AdamW struct {
+	cfg    AdamWConfig
+	params []Param
+	m, v   [][]float32 // first and second moments, one per parameter
+	steps  int
+}
+
+// NewAdamW validates cfg and params and allocates the moment buffers.
+func NewAdamW(params []Param, cfg AdamWConfig) (*AdamW, error) {
+	const op = "optim.NewAdamW"
+	if err := checkParams(op, params); err != nil {
+		return nil, err
+	}
+	if err := checkRange(op, "Beta1", cfg.Beta1, 0, 1, "PyTorch default 0.9"); err != nil {
+		return nil, err
+	}
+	if err := checkRange(op, "Beta2", cfg.Beta2, 0, 1, "PyTorch default 0.999"); err != nil {
+		return nil, err
+	}
+	if !(cfg.Eps > 0) || math.IsInf(cfg.Eps, 1) {
+		return nil, &ConfigError{Op: op, Field: "Eps", Value: cfg.Eps, Want: "must be finite and > 0 (PyTorch default 1e-8)"}
+	}
+	if err := checkRange(op, "WeightDecay", cfg.WeightDecay, 0, math.Inf(1), "PyTorch default 0.01"); err != nil {
+		return nil, err
+	}
+	return &AdamW{cfg: cfg, params: append([]Param(nil), params...), m: slab(params), v: slab(params)}, nil
+}
+
+// Params returns the parameters the optimiser updates.
+func (o *AdamW) Params() []Param { return o.params }
+
+// Steps returns how many updates have been applied (t after the last Step).
+func (o *AdamW) Steps() int { return o.steps }
+
+// Config returns the hyper-parameters.
+func (o *AdamW) Config() AdamWConfig { return o.cfg }
+
+// Moments returns parameter i's first and second moment buffers (PyTorch's
+// exp_avg and exp_avg_sq), for checkpoints and tests. They alias the
+// optimiser's state.
+func (o *AdamW) Moments(i int) (m, v []float32) { return o.m[i], o.v[i] }
+
+// Step applies one AdamW update with learning rate lr.
+func (o *AdamW) Step(lr float32) error {
+	if err := checkLR("optim.AdamW.Step", lr); err != nil {
+		return err
+	}
+	o.steps++
+	// Scalars are computed in float64 and rounded once, where PyTorch's
+	// Python code computes them and its kernels cast them to float32.
+	t := float64(o.steps)
+	lr64 := float64(lr)
+	bc1 := 1 - math.Pow(o.cfg.Beta1, t)
+	bc2 := 1 - math.Pow(o.cfg.Beta2, t)
+	var (
+		decay   = float32(1 - lr64*o.cfg.WeightDecay)
+		b1      = float32(o.cfg.Beta1)
+		omb1    = float32(1 - o.cfg.Beta1)
+		b2      = float32(o.cfg.Beta2)
+		omb2    = float32(1 - o.cfg.Beta2)
+		bc2sqrt = float32(math.Sqrt(bc2))
+		eps     = float32(o.cfg.Eps)
+		negStep = float32(-(lr64 / bc1))
+	)
+	for i, p := range o.params {
+		w := p.Value.Data
+		g, m, v := p.Grad.Data[:len(w)], o.m[i][:len(w)], o.v[i][:len(w)]
+		doDecay := !p.NoDecay && o.cfg.WeightDecay != 0
+		// Operation order follows PyTorch's kernels: mul_ then add_
+		// (alpha), mul_ then addcmul_ ((value·g)·g), sqrt, divide, add ε,
+		// addcdiv_ ((value·m)/denom). float32(...) conversions forbid FMA.
+		for j := range w {
+			x := w[j]
+			if doDecay {
+				x *= decay
+			}
+			gj := g[j]
+			mj := float32(m[j]*b1) + float32(omb1*gj)
+			vj := float32(v[j]*b2) + float32(float32(omb2*gj)*gj)
+			denom := float32(sqrt32(vj)/bc2sqrt) + eps
+			m[j], v[j] = mj, vj
+			w[j] = x + float32(negStep*mj)/denom
+		}
+	}
+	return nil
+}
+
+// sqrt32 is the correctly rounded float32 square root (a float64 square
+// root rounded to float32 is correctly rounded, since 53 >= 2·24+2).
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

@@ -1,0 +1,71 @@
+package optim
+
+import (
+	"math"
+	"testing"
+
+	"github.com/attnlab/attnlab/kernels/internal/kerneltest"
+)
+
+func TestClipGradNormHandComputed(t *testing.T) {
+	// Gradients [3, 4] and [0, 12]: norm √(9+16+144) = 13.
+	ps := []Param{param("a", []float32{0, 0}, []float32{3, 4}), param("b", []float32{0, 0}, []float32{0, 12})}
+	if n := ClipGradNorm(ps, 1); n != 13 {
+		t.Errorf("norm = %v, want 13", n)
+	}
+	c := float32(1 / (13 + 1e-6))
+	kerneltest.Close(t, "a.Grad", ps[0].Grad.Data, []float32{3 * c, 4 * c}, exact)
+	kerneltest.Close(t, "b.Grad", ps[1].Grad.Data, []float32{0, 12 * c}, exact)
+	if n := GradNorm(ps); math.Abs(n-1) > 1e-6 {
+		t.Errorf("norm after clipping = %v, want 1", n)
+	}
+}
+
+func TestClipGradNormLeavesSmallGradients(t *testing.T) {
+	ps := []Param{param("a", []float32{0, 0}, []float32{3, 4})}
+	for _, maxNorm := range []float32{5.0001, 100} {
+		if n := ClipGradNorm(ps, maxNorm); n != 5 {
+			t.Errorf("norm = %v, want 5", n)
+		}
+		kerneltest.Identical(t, "a.Grad", ps[0].Grad.Data, []float32{3, 4})
+	}
+}
+
+func TestClipGradNormAtTheLimit(t *testing.T) {
+	// As in PyTorch, a norm equal to maxNorm is still scaled by
+	// maxNorm/(norm+1e-6), just under 1.
+	ps := []Param{param("a", []float32{0, 0}, []float32{3, 4})}
+	ClipGradNorm(ps, 5)
+	c := float32(5 / (5 + 1e-6))
+	kerneltest.Identical(t, "a.Grad", ps[0].Grad.Data, []float32{3 * c, 4 * c})
+}
+
+func TestClipGradNormNonFinite(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, c := range []struct {
+		grad    []float32
+		maxNorm float32
+		isNaN   bool
+	}{
+		{[]float32{1, nan}, 1, true},
+		{[]float32{1, inf}, 1, false},
+		{[]float32{3, 4}, nan, false},
+		{[]float32{3, 4}, -1, false},
+	} {
+		ps := []Param{param("a", []float32{0, 0}, c.grad)}
+		n := ClipGradNorm(ps, c.maxNorm)
+		if c.isNaN != math.IsNaN(float64(n)) || (!c.isNaN && c.grad[1] == inf && !math.IsInf(float64(n), 1)) {
+			t.Errorf("grad %v, maxNorm %v: norm = %v", c.grad, c.maxNorm, n)
+		}
+		kerneltest.Identical(t, "grad left untouched", ps[0].Grad.Data, c.grad)
+	}
+}
+
+func TestGradNormIsFloat64(t *testing.T) {
+	// 1e20² overflows float32 but not float64.
+	ps := []Param{param("a", []float32{0, 0}, []float32{3e20, 4e20})}
+	if n := ClipGradNorm(ps, 1); math.Abs(float64(n)/5e20-1) > 1e-6 {
+		t.Errorf("norm = %v, want 5e20", n)
+	}
+	kerneltest.Close(t, "clipped", ps[0].Grad.Data, []float32{0.6, 0.8}, exact)
+}
