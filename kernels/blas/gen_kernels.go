@@ -49,8 +49,8 @@ func main() {
 	for _, s := range specs {
 		nr := s.vecs * s.lanes
 		acc := s.mr * s.vecs
-		breg := acc          // first B register
-		bc := acc + s.vecs   // first broadcast register
+		breg := acc        // first B register
+		bc := acc + s.vecs // first broadcast register
 		vbytes := s.lanes * 4
 		w("")
 		w("// func %s(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int)", s.name)

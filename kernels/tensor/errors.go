@@ -52,24 +52,37 @@ func (e *ShapeError) Error() string {
 //	c := tensor.Check("nn.LinearForward").Add("out", out).Add("inp", inp)
 //	c.Rank("inp", inp, 2) ...
 //	if err := c.Err(); err != nil { return err }
+//
+// A Checker lives on the caller's stack and allocates nothing unless a
+// problem is found, so kernels can validate on every call.
 type Checker struct {
-	op       string
-	operands []Operand
-	reason   string
+	op     string
+	ops    [maxOperands]Operand
+	n      int
+	reason string
 }
+
+const maxOperands = 12
 
 // Check starts validating the operands of kernel op.
 func Check(op string) *Checker { return &Checker{op: op} }
+
+func (c *Checker) record(o Operand) {
+	if c.n < maxOperands {
+		c.ops[c.n] = o
+		c.n++
+	}
+}
 
 // Add records an operand by name. A nil tensor is recorded with a nil shape
 // and reported as missing.
 func (c *Checker) Add(name string, t *Tensor) *Checker {
 	if t == nil {
-		c.operands = append(c.operands, Operand{name, nil})
+		c.record(Operand{name, nil})
 		c.Failf("%s is nil", name)
 		return c
 	}
-	c.operands = append(c.operands, Operand{name, t.Shape})
+	c.record(Operand{name, t.Shape})
 	if Numel(t.Shape) != len(t.Data) {
 		c.Failf("%s has %d elements but shape %s needs %d", name, len(t.Data), FormatShape(t.Shape), Numel(t.Shape))
 	}
@@ -87,10 +100,13 @@ func (c *Checker) Failf(format string, args ...any) *Checker {
 // Ok reports whether no problem has been recorded.
 func (c *Checker) Ok() bool { return c.reason == "" }
 
-// Require records the problem described by format unless cond holds.
-func (c *Checker) Require(cond bool, format string, args ...any) *Checker {
+// Require records reason unless cond holds. It takes no format arguments
+// on purpose: arguments are boxed before the call even when cond holds,
+// which would allocate on every kernel call. For a message with values,
+// write `if !cond { c.Failf(...) }`, which boxes only on failure.
+func (c *Checker) Require(cond bool, reason string) *Checker {
 	if !cond {
-		c.Failf(format, args...)
+		c.Failf("%s", reason)
 	}
 	return c
 }
@@ -108,5 +124,5 @@ func (c *Checker) Err() error {
 	if c.reason == "" {
 		return nil
 	}
-	return &ShapeError{Op: c.op, Operands: c.operands, Reason: c.reason}
+	return &ShapeError{Op: c.op, Operands: append([]Operand(nil), c.ops[:c.n]...), Reason: c.reason}
 }

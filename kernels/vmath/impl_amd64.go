@@ -29,3 +29,11 @@ func expSubSumImpl(dst, src []float32, m float32) float32 {
 	s := expSubSumAVX512(&dst[0], &src[0], n, m)
 	return s + expSubSumGo(dst[n:], src[n:], m)
 }
+
+const hasCols = false
+
+func maxColsImpl(m, x []float32)                           {}
+func expSubColsImpl(dst, src, m, sums []float32)           {}
+func scaleColsImpl(x, s []float32)                         {}
+func dotColsImpl(sums, a, b []float32)                     {}
+func softmaxGradColsImpl(d, p, s []float32, scale float32) {}

@@ -1,0 +1,88 @@
+package vmath
+
+// Column operations treat x as a row-major matrix with w columns, where w
+// is the length of the per-column vector (m, s or sums) and the number of
+// rows is len(x)/w. Attention stores each block of probabilities
+// transposed (keys × queries), so a softmax over keys is a column
+// operation that vectorises across queries.
+
+// MaxCols sets m[c] = max(m[c], x[r*w+c]) over all rows.
+func MaxCols(m, x []float32) {
+	w := len(m)
+	if w%16 == 0 && hasCols {
+		maxColsImpl(m, x)
+		return
+	}
+	for r := 0; r+w <= len(x); r += w {
+		row := x[r : r+w]
+		for c, v := range row {
+			if v > m[c] {
+				m[c] = v
+			}
+		}
+	}
+}
+
+// ExpSubCols sets dst[r*w+c] = exp(src[r*w+c] - m[c]) and adds each value
+// to sums[c], row by row in order.
+func ExpSubCols(dst, src, m, sums []float32) {
+	w := len(m)
+	if w%16 == 0 && hasCols {
+		expSubColsImpl(dst, src, m, sums)
+		return
+	}
+	for r := 0; r+w <= len(src); r += w {
+		d, s := dst[r:r+w], src[r:r+w]
+		for c, v := range s {
+			e := exp1(v - m[c])
+			d[c] = e
+			sums[c] += e
+		}
+	}
+}
+
+// ScaleCols sets x[r*w+c] *= s[c].
+func ScaleCols(x, s []float32) {
+	w := len(s)
+	if w%16 == 0 && hasCols {
+		scaleColsImpl(x, s)
+		return
+	}
+	for r := 0; r+w <= len(x); r += w {
+		row := x[r : r+w]
+		for c := range row {
+			row[c] *= s[c]
+		}
+	}
+}
+
+// DotCols adds sum_r a[r*w+c]*b[r*w+c] to sums[c].
+func DotCols(sums, a, b []float32) {
+	w := len(sums)
+	if w%16 == 0 && hasCols {
+		dotColsImpl(sums, a, b)
+		return
+	}
+	for r := 0; r+w <= len(a); r += w {
+		ra, rb := a[r:r+w], b[r:r+w]
+		for c := range ra {
+			sums[c] += ra[c] * rb[c]
+		}
+	}
+}
+
+// SoftmaxGradCols sets d[r*w+c] = scale * p[r*w+c] * (d[r*w+c] - s[c]): the
+// softmax backward dS = P ⊙ (dP − rowsum(P ⊙ dP)) with s the column dots.
+func SoftmaxGradCols(d, p, s []float32, scale float32) {
+	w := len(s)
+	if w%16 == 0 && hasCols {
+		softmaxGradColsImpl(d, p, s, scale)
+		return
+	}
+	for r := 0; r+w <= len(d); r += w {
+		rd, rp := d[r:r+w], p[r:r+w]
+		for c := range rd {
+			rd[c] = scale * rp[c] * (rd[c] - s[c])
+		}
+	}
+}
