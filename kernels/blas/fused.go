@@ -58,6 +58,9 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 		return
 	}
 	kern := active
+	if kern.alt != nil && m%kern.mr != 0 && m%kern.alt.mr == 0 {
+		kern = kern.alt // e.g. head dim 64: 8 full panels instead of 5 and an edge
+	}
 	mr, nr, kc := kern.mr, kern.nr, kern.kc
 	if k == 0 {
 		if !accumulate {

@@ -15,6 +15,10 @@ type microKernel struct {
 	mr, nr int
 	kc, nc int // K block and B block width, sized for L1/L2
 	fn     func(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int)
+	// alt, if set, is a kernel with fewer rows but the same nr and kc (so
+	// the same packed B), used by MulPacked when it fits m exactly and the
+	// main kernel would leave a partial edge panel.
+	alt *microKernel
 }
 
 // kernels lists the micro-kernels this CPU can run, fastest first; the first

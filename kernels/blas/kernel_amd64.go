@@ -21,9 +21,8 @@ func asmKernels() []*microKernel {
 	var ks []*microKernel
 	if cpu.X86.HasAVX512F {
 		// kc*nr*4 = 32 KiB B micro-panel; kc*nc*4 = 512 KiB B block (half of L2).
-		ks = append(ks,
-			&microKernel{name: "avx512", mr: 12, nr: 32, kc: 256, nc: 512, fn: kernelAVX512x12},
-			&microKernel{name: "avx512x8", mr: 8, nr: 32, kc: 256, nc: 512, fn: kernelAVX512x8})
+		k8 := &microKernel{name: "avx512x8", mr: 8, nr: 32, kc: 256, nc: 512, fn: kernelAVX512x8}
+		ks = append(ks, &microKernel{name: "avx512", mr: 12, nr: 32, kc: 256, nc: 512, fn: kernelAVX512x12, alt: k8}, k8)
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, &microKernel{name: "avx2", mr: 6, nr: 16, kc: 256, nc: 512, fn: kernelAVX2x6})

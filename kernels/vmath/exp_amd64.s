@@ -2,72 +2,70 @@
 
 #include "textflag.h"
 
+// Vectorised exp, after Cephes expf: x is clamped to [-104, 88.7228],
+// n = floor(x·log2(e) + 0.5), r = x - n·ln2 (ln2 split in two so r is
+// exact), exp(r) = 1 + r + r²·P(r) with P of degree 5, and the result is
+// scaled by 2^n with VSCALEFPS, which over- and underflows correctly.
+
+// EXPCONSTS loads the constants into Z16-Z28 (clobbers AX).
+#define EXPCONSTS \
+	MOVL $0xc2d00000, AX; VPBROADCASTD AX, Z16  /* lo = -104.0 */ \
+	MOVL $0x42b17218, AX; VPBROADCASTD AX, Z17  /* hi = 88.72283935546875 */ \
+	MOVL $0x3fb8aa3b, AX; VPBROADCASTD AX, Z18  /* log2e = 1.4426950408889634 */ \
+	MOVL $0x3f000000, AX; VPBROADCASTD AX, Z19  /* half = 0.5 */ \
+	MOVL $0x3f318000, AX; VPBROADCASTD AX, Z20  /* ln2hi = 0.693359375 */ \
+	MOVL $0xb95e8083, AX; VPBROADCASTD AX, Z21  /* ln2lo = -0.00021219444 */ \
+	MOVL $0x39506967, AX; VPBROADCASTD AX, Z22  /* p0 = 0.000198756915 */ \
+	MOVL $0x3ab743ce, AX; VPBROADCASTD AX, Z23  /* p1 = 0.0013981999507 */ \
+	MOVL $0x3c088908, AX; VPBROADCASTD AX, Z24  /* p2 = 0.0083334519073 */ \
+	MOVL $0x3d2aa9c1, AX; VPBROADCASTD AX, Z25  /* p3 = 0.041665795894 */ \
+	MOVL $0x3e2aaaaa, AX; VPBROADCASTD AX, Z26  /* p4 = 0.16666665459 */ \
+	MOVL $0x3f000000, AX; VPBROADCASTD AX, Z27  /* p5 = 0.50000001201 */ \
+	MOVL $0x3f800000, AX; VPBROADCASTD AX, Z28  /* one = 1.0 */
+
+// EXPZ(x) replaces Z0 = x with exp(x); clobbers Z1, Z3, Z4.
+#define EXPZ \
+	VMAXPS Z16, Z0, Z0; \
+	VMINPS Z17, Z0, Z0; \
+	VMOVAPS Z19, Z1; \
+	VFMADD231PS Z18, Z0, Z1; \
+	VRNDSCALEPS $1, Z1, Z1; \
+	VFNMADD231PS Z20, Z1, Z0; \
+	VFNMADD231PS Z21, Z1, Z0; \
+	VMOVAPS Z22, Z3; \
+	VFMADD213PS Z23, Z0, Z3; \
+	VFMADD213PS Z24, Z0, Z3; \
+	VFMADD213PS Z25, Z0, Z3; \
+	VFMADD213PS Z26, Z0, Z3; \
+	VFMADD213PS Z27, Z0, Z3; \
+	VMULPS Z0, Z0, Z4; \
+	VFMADD213PS Z0, Z4, Z3; \
+	VADDPS Z28, Z3, Z3; \
+	VSCALEFPS Z1, Z3, Z0;
+
 // func expSubSumAVX512(dst, src *float32, n int, m float32) float32
-// dst[i] = exp(src[i] - m) for i < n (n a multiple of 16); returns the sum.
-// Cephes expf range reduction and polynomial; 2^n applied with VSCALEFPS,
-// which over- and underflows correctly. Z16-Z28 hold constants, Z15 the
-// running sum, Z14 the broadcast m.
+// dst[i] = exp(src[i] - m) for i < n (n a multiple of 16); returns the sum
+// of dst, accumulated lane-wise and then reduced in a fixed order.
 TEXT ·expSubSumAVX512(SB), NOSPLIT, $0-36
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	VBROADCASTSS m+24(FP), Z14
 	VPXORD Z15, Z15, Z15
-	MOVL $0xc2d00000, AX
-	VPBROADCASTD AX, Z16
-	MOVL $0x42b17218, AX
-	VPBROADCASTD AX, Z17
-	MOVL $0x3fb8aa3b, AX
-	VPBROADCASTD AX, Z18
-	MOVL $0x3f000000, AX
-	VPBROADCASTD AX, Z19
-	MOVL $0x3f318000, AX
-	VPBROADCASTD AX, Z20
-	MOVL $0xb95e8083, AX
-	VPBROADCASTD AX, Z21
-	MOVL $0x39506967, AX
-	VPBROADCASTD AX, Z22
-	MOVL $0x3ab743ce, AX
-	VPBROADCASTD AX, Z23
-	MOVL $0x3c088908, AX
-	VPBROADCASTD AX, Z24
-	MOVL $0x3d2aa9c1, AX
-	VPBROADCASTD AX, Z25
-	MOVL $0x3e2aaaaa, AX
-	VPBROADCASTD AX, Z26
-	MOVL $0x3f000000, AX
-	VPBROADCASTD AX, Z27
-	MOVL $0x3f800000, AX
-	VPBROADCASTD AX, Z28
+	EXPCONSTS
 	SHRQ $4, CX
-	JZ done
-loop:
+	JZ esdone
+esloop:
 	VMOVUPS (SI), Z0
 	VSUBPS Z14, Z0, Z0
-	VMAXPS Z16, Z0, Z0
-	VMINPS Z17, Z0, Z0
-	VMOVAPS Z19, Z1
-	VFMADD231PS Z18, Z0, Z1
-	VRNDSCALEPS $1, Z1, Z1
-	VFNMADD231PS Z20, Z1, Z0
-	VFNMADD231PS Z21, Z1, Z0
-	VMOVAPS Z22, Z2
-	VFMADD213PS Z23, Z0, Z2
-	VFMADD213PS Z24, Z0, Z2
-	VFMADD213PS Z25, Z0, Z2
-	VFMADD213PS Z26, Z0, Z2
-	VFMADD213PS Z27, Z0, Z2
-	VMULPS Z0, Z0, Z3
-	VFMADD213PS Z0, Z3, Z2
-	VADDPS Z28, Z2, Z2
-	VSCALEFPS Z1, Z2, Z2
-	VMOVUPS Z2, (DI)
-	VADDPS Z2, Z15, Z15
+	EXPZ
+	VMOVUPS Z0, (DI)
+	VADDPS Z0, Z15, Z15
 	ADDQ $64, SI
 	ADDQ $64, DI
 	DECQ CX
-	JNZ loop
-done:
+	JNZ esloop
+esdone:
 	VEXTRACTF32X8 $1, Z15, Y1
 	VADDPS Y1, Y15, Y1
 	VEXTRACTF128 $1, Y1, X2
@@ -77,5 +75,125 @@ done:
 	VMOVSHDUP X1, X2
 	VADDSS X2, X1, X1
 	VMOVSS X1, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func expSubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
+// One 16-column strip: dst[r][c] = exp(src[r][c] - m[c]); sums[c] += dst[r][c].
+TEXT ·expSubColsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	MOVQ m+32(FP), R8
+	MOVQ sums+40(FP), R9
+	VMOVUPS (R8), Z14
+	VMOVUPS (R9), Z15
+	EXPCONSTS
+	TESTQ CX, CX
+	JZ ecdone
+ecloop:
+	VMOVUPS (SI), Z0
+	VSUBPS Z14, Z0, Z0
+	EXPZ
+	VMOVUPS Z0, (DI)
+	VADDPS Z0, Z15, Z15
+	ADDQ DX, SI
+	ADDQ DX, DI
+	DECQ CX
+	JNZ ecloop
+ecdone:
+	VMOVUPS Z15, (R9)
+	VZEROUPPER
+	RET
+
+// func maxColsAVX512(m, x *float32, rows, stride int)
+TEXT ·maxColsAVX512(SB), NOSPLIT, $0-32
+	MOVQ m+0(FP), R8
+	MOVQ x+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	VMOVUPS (R8), Z0
+	TESTQ CX, CX
+	JZ mcdone
+mcloop:
+	VMAXPS (SI), Z0, Z0
+	ADDQ DX, SI
+	DECQ CX
+	JNZ mcloop
+mcdone:
+	VMOVUPS Z0, (R8)
+	VZEROUPPER
+	RET
+
+// func scaleColsAVX512(x *float32, rows, stride int, s *float32)
+TEXT ·scaleColsAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ rows+8(FP), CX
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ s+24(FP), R8
+	VMOVUPS (R8), Z1
+	TESTQ CX, CX
+	JZ scdone
+scloop:
+	VMULPS (SI), Z1, Z0
+	VMOVUPS Z0, (SI)
+	ADDQ DX, SI
+	DECQ CX
+	JNZ scloop
+scdone:
+	VZEROUPPER
+	RET
+
+// func dotColsAVX512(sums, a, b *float32, rows, stride int)
+TEXT ·dotColsAVX512(SB), NOSPLIT, $0-40
+	MOVQ sums+0(FP), R8
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ rows+24(FP), CX
+	MOVQ stride+32(FP), DX
+	SHLQ $2, DX
+	VMOVUPS (R8), Z0
+	TESTQ CX, CX
+	JZ dcdone
+dcloop:
+	VMOVUPS (SI), Z1
+	VFMADD231PS (DI), Z1, Z0
+	ADDQ DX, SI
+	ADDQ DX, DI
+	DECQ CX
+	JNZ dcloop
+dcdone:
+	VMOVUPS Z0, (R8)
+	VZEROUPPER
+	RET
+
+// func softmaxGradColsAVX512(d, p *float32, rows, stride int, s *float32, scale float32)
+// d[r][c] = scale * p[r][c] * (d[r][c] - s[c]).
+TEXT ·softmaxGradColsAVX512(SB), NOSPLIT, $0-44
+	MOVQ d+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	MOVQ s+32(FP), R8
+	VMOVUPS (R8), Z2
+	VBROADCASTSS scale+40(FP), Z3
+	TESTQ CX, CX
+	JZ gcdone
+gcloop:
+	VMOVUPS (DI), Z0
+	VSUBPS Z2, Z0, Z0
+	VMULPS (SI), Z0, Z0
+	VMULPS Z3, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ DX, SI
+	ADDQ DX, DI
+	DECQ CX
+	JNZ gcloop
+gcdone:
 	VZEROUPPER
 	RET

@@ -117,3 +117,58 @@ func BenchmarkExp(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*4096), "ns/elem")
 	})
 }
+
+// The column kernels (assembly for widths that are multiples of 16) must
+// match the plain loops for every width and row count.
+func TestColumnOps(t *testing.T) {
+	for _, w := range []int{1, 7, 16, 32, 48} {
+		for _, rows := range []int{0, 1, 5, 33} {
+			x := kerneltest.Rand(uint64(w*100+rows), rows*w, 2)
+			y := kerneltest.Rand(uint64(w*100+rows+1), rows*w, 2)
+			m := kerneltest.Rand(7, w, 1)
+			// reference loops
+			wantM := append([]float32(nil), m...)
+			wantE := make([]float32, rows*w)
+			wantS := make([]float32, w)
+			wantD := make([]float32, w)
+			wantG := append([]float32(nil), y...)
+			for r := range rows {
+				for c := range w {
+					v := x[r*w+c]
+					wantM[c] = max(wantM[c], v)
+					wantE[r*w+c] = float32(math.Exp(float64(v - m[c])))
+					wantS[c] += wantE[r*w+c]
+					wantD[c] += x[r*w+c] * y[r*w+c]
+				}
+			}
+			for r := range rows {
+				for c := range w {
+					wantG[r*w+c] = 0.5 * x[r*w+c] * (y[r*w+c] - m[c])
+				}
+			}
+			gotM := append([]float32(nil), m...)
+			MaxCols(gotM, x)
+			kerneltest.Identical(t, "MaxCols", gotM, wantM)
+			gotE := make([]float32, rows*w)
+			gotS := make([]float32, w)
+			ExpSubCols(gotE, x, m, gotS)
+			kerneltest.Close(t, "ExpSubCols", gotE, wantE, kerneltest.Tol{Rel: 3e-7})
+			kerneltest.Close(t, "ExpSubCols sums", gotS, wantS, kerneltest.Tol{Rel: 1e-6})
+			gotD := make([]float32, w)
+			DotCols(gotD, x, y)
+			kerneltest.Close(t, "DotCols", gotD, wantD, kerneltest.Tol{Abs: 1e-5, Rel: 1e-5})
+			gotG := append([]float32(nil), y...)
+			SoftmaxGradCols(gotG, x, m, 0.5)
+			kerneltest.Close(t, "SoftmaxGradCols", gotG, wantG, kerneltest.Tol{Abs: 1e-6, Rel: 1e-6})
+			sc := append([]float32(nil), x...)
+			ScaleCols(sc, m)
+			for r := range rows {
+				for c := range w {
+					if sc[r*w+c] != x[r*w+c]*m[c] {
+						t.Fatalf("ScaleCols w=%d [%d,%d]", w, r, c)
+					}
+				}
+			}
+		}
+	}
+}
