@@ -1,0 +1,177 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/kernels/vmath"
+)
+
+// CrossEntropyForward is softmax followed by the negative log-likelihood
+// of the target class, fused, as PyTorch's F.cross_entropy(logits, targets,
+// reduction='mean', ignore_index=ignoreIndex):
+//
+//	logits   (N.., V)
+//	probs    (N.., V)  softmax of every row, cached for the backward
+//	losses   (N..) or (N) flattened: -log probs[r, targets[r]], 0 for ignored rows
+//	targets  len N, each in [0, V) or equal to ignoreIndex
+//
+// It returns the mean loss over the count rows whose target is not
+// ignoreIndex (0 when count is 0, never NaN). The loss of a row is computed
+// from the logits as log(sum exp(logits - m)) + m - logits[target], not from
+// the rounded probability, so it stays accurate when that probability is tiny.
+// A target outside [0, V) that is not ignoreIndex is an error naming the row
+// and the value, and nothing is written. probs may alias logits.
+func CrossEntropyForward(losses, probs, logits *tensor.Tensor, targets []int32, ignoreIndex int32) (mean float32, count int, err error) {
+	chk := tensor.Check("nn.CrossEntropyForward").Add("losses", losses).Add("probs", probs).Add("logits", logits)
+	atLeast1D(chk, "logits", logits)
+	same(chk, "probs", probs, "logits", logits)
+	rowStats(chk, "losses", losses, "logits", logits)
+	if err := chk.Err(); err != nil {
+		return 0, 0, err
+	}
+	if err := checkTargets("nn.CrossEntropyForward", "logits", logits, targets, ignoreIndex); err != nil {
+		return 0, 0, err
+	}
+	n, v := logits.Rows(), logits.Cols()
+	var total float64
+	for r := range n {
+		x, p := logits.Data[r*v:(r+1)*v], probs.Data[r*v:(r+1)*v]
+		t := targets[r]
+		var xt float32
+		if t != ignoreIndex {
+			xt = x[t] // read before p overwrites it when probs aliases logits
+		}
+		m := vmath.Max(x)
+		s := vmath.ExpSubSum(p, x, m)
+		vmath.Scale(p, 1/s)
+		if t == ignoreIndex {
+			losses.Data[r] = 0
+			continue
+		}
+		l := float32(math.Log(float64(s))) + (m - xt)
+		losses.Data[r] = l
+		total += float64(l)
+		count++
+	}
+	if count == 0 {
+		return 0, 0, nil
+	}
+	return float32(total / float64(count)), count, nil
+}
+
+// CrossEntropyBackward accumulates the gradient of the mean loss returned
+// by CrossEntropyForward, scaled by dloss (1 for a loss used directly):
+//
+//	dlogits[r] += dloss/count · (probs[r] - onehot(targets[r]))
+//
+// for every row whose target is not ignoreIndex; count is recomputed from
+// targets. dlogits and probs are (N.., V); dlogits may be nil. Bad targets
+// are reported as in the forward.
+func CrossEntropyBackward(dlogits, probs *tensor.Tensor, targets []int32, ignoreIndex int32, dloss float32) error {
+	chk := tensor.Check("nn.CrossEntropyBackward")
+	opt(chk, "dlogits", dlogits)
+	chk.Add("probs", probs)
+	atLeast1D(chk, "probs", probs)
+	same(chk, "dlogits", dlogits, "probs", probs)
+	if err := chk.Err(); err != nil {
+		return err
+	}
+	if err := checkTargets("nn.CrossEntropyBackward", "probs", probs, targets, ignoreIndex); err != nil {
+		return err
+	}
+	if dlogits == nil {
+		return nil
+	}
+	count := 0
+	for _, t := range targets {
+		if t != ignoreIndex {
+			count++
+		}
+	}
+	if count == 0 {
+		return nil
+	}
+	scale := dloss / float32(count)
+	v := probs.Cols()
+	for r, t := range targets {
+		if t == ignoreIndex {
+			continue
+		}
+		dx := dlogits.Data[r*v : (r+1)*v]
+		vmath.Axpy(scale, probs.Data[r*v:(r+1)*v], dx)
+		dx[t] -= scale
+	}
+	return nil
+}
+
+// checkTargets requires one target per row of x (N.., V), named name, each
+// in [0, V) or equal to ignoreIndex.
+func checkTargets(op, name string, x *tensor.Tensor, targets []int32, ignoreIndex int32) error {
+	n, v := x.Rows(), x.Cols()
+	if len(targets) != n {
+		chk := tensor.Check(op).Add(name, x)
+		chk.Failf("len(targets) = %d must equal the number of rows %d", len(targets), n)
+		return chk.Err()
+	}
+	for r, t := range targets {
+		if t != ignoreIndex && (t < 0 || int(t) >= v) {
+			return fmt.Errorf("%s: targets[%d] = %d is outside the classes [0, %d) and is not ignoreIndex %d", op, r, t, v, ignoreIndex)
+		}
+	}
+	return nil
+}
+
+// crossEntropyForwardNaive is the reference for CrossEntropyForward: the
+// definition -log softmax(x)[t] in float64, with the same ignore rule.
+func crossEntropyForwardNaive(losses, probs, logits []float32, targets []int32, ignoreIndex int32, n, v int) (mean float32, count int) {
+	softmaxForwardNaive(probs, logits, n, v, false)
+	var total float64
+	for r, t := range targets[:n] {
+		losses[r] = 0
+		if t == ignoreIndex {
+			continue
+		}
+		x := logits[r*v : (r+1)*v]
+		m := math.Inf(-1)
+		for _, xi := range x {
+			m = math.Max(m, float64(xi))
+		}
+		var s float64
+		for _, xi := range x {
+			s += math.Exp(float64(xi) - m)
+		}
+		l := -(float64(x[t]) - m - math.Log(s))
+		losses[r] = float32(l)
+		total += l
+		count++
+	}
+	if count == 0 {
+		return 0, 0
+	}
+	return float32(total / float64(count)), count
+}
+
+// crossEntropyBackwardNaive is the reference for CrossEntropyBackward, in
+// float64.
+func crossEntropyBackwardNaive(dlogits, probs []float32, targets []int32, ignoreIndex int32, dloss float32, n, v int) {
+	count := 0
+	for _, t := range targets[:n] {
+		if t != ignoreIndex {
+			count++
+		}
+	}
+	for r, t := range targets[:n] {
+		if t == ignoreIndex {
+			continue
+		}
+		for i := range v {
+			g := float64(probs[r*v+i])
+			if i == int(t) {
+				g--
+			}
+			dlogits[r*v+i] += float32(float64(dloss) / float64(count) * g)
+		}
+	}
+}

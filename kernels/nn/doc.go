@@ -1,0 +1,54 @@
+// Package nn holds the layer kernels of a transformer, forward and backward:
+// linear, token and position embeddings, layer and RMS normalisation, GELU,
+// ReLU, SiLU and softplus, softmax and log-softmax, cross-entropy, dropout
+// and the residual addition. Attention lives in package attention and
+// optimisers in package optim; models are built from these by the caller.
+//
+// # Conventions
+//
+// The style is llm.c's (train_gpt2.c): each layer is a pair of plain
+// functions, XForward and XBackward, over caller-owned *tensor.Tensor
+// buffers, row-major float32. A comment beside every buffer gives its shape;
+// "(N.., C)" means any leading dimensions, flattened into N rows of C, so a
+// (B, T, C) activation is N = B·T rows. Per-row caches such as a layer
+// norm's mean take either the leading dimensions themselves, (B, T), or
+// their flattened form (B·T).
+//
+//   - The forward caches exactly what the backward needs (LayerNorm: mean
+//     and rstd; Dropout: the mask; CrossEntropy: the probabilities) and
+//     nothing else; a backward that needs a forward input takes it again.
+//   - Backward functions accumulate: every gradient buffer they are given,
+//     parameter and input gradients alike, receives += its contribution, so
+//     a tensor used twice (a residual stream, tied embeddings) just receives
+//     two calls. Callers zero gradients themselves between steps
+//     (tensor.Tensor.Zero); there is deliberately no ZeroGrad here.
+//   - A nil gradient buffer means "not needed" and is skipped, so the first
+//     layer need not compute its input gradient.
+//   - Every function validates its operands before touching any of them and
+//     returns a *tensor.ShapeError naming all operands, their shapes and
+//     what was expected; a bad token id or target is an error naming its
+//     position and value. On error nothing has been written. Nothing panics
+//     on bad shapes and nothing broadcasts silently.
+//   - Outputs must not overlap inputs unless a function says it may alias:
+//     PositionForward, ResidualForward, DropoutForward, SoftmaxForward,
+//     LogSoftmaxForward and CrossEntropyForward (probs over logits) allow it,
+//     because their backward does not read the overwritten input.
+//
+// # Speed and determinism
+//
+// Kernels allocate nothing: validation (tensor.Check, on the stack) builds
+// an error only when there is one, and element-wise and log-softmax kernels
+// use small stack buffers to vectorise exponentials through vmath.Exp and
+// vmath.ExpSubSum. Matrix products go through blas.Gemm,
+// which parallelises deterministically. The row-wise kernels (norms,
+// softmax, cross-entropy) run serially for now, over eight partial sums per
+// row in a fixed order; results are bit-identical for any thread count.
+//
+// # References
+//
+// A naive implementation stays beside every kernel whose fast version
+// differs from the textbook formula (linearForwardNaive,
+// layerNormForwardNaive, softmaxForwardNaive, ...): plain loops in float64,
+// used as the test oracle. Kernels that are a copy or an addition
+// (embedding, positions, residual, ReLU, dropout) are their own reference.
+package nn
