@@ -25,17 +25,21 @@ test: deps
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 	$(GO) test -count=1 -tags purego -timeout 10m ./kernels/...
 
-# bench runs the benchmarks COUNT times; quote medians (the machine is
-# shared and noisy). Example: make bench BENCH='MatMul|Attention' COUNT=5
+# bench runs every benchmark COUNT times, then prints the median of each
+# metric and the ratios against the references measured in the same run
+# (gonum's Sgemm, unfused attention, one thread). The machine is shared and
+# noisy: quote medians, and run nothing else meanwhile.
+# Example: make bench BENCH='MatMul' COUNT=3
 bench:
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(COUNT) -benchmem ./kernels/... | tee bench.txt
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(COUNT) -benchmem -timeout 60m ./kernels/... | tee bench.txt
 	$(GO) run ./kernels/internal/benchsummary < bench.txt
 
 # golden regenerates the PyTorch reference values (needs Debian's
 # python3-torch; tests only read the committed files).
+PYTHON_TORCH ?= /usr/bin/python3
 golden:
-	command -v python3 >/dev/null && python3 -c 'import torch' 2>/dev/null || (apt-get update && apt-get install -y python3-torch)
-	python3 kernels/testdata/gen_golden.py kernels/testdata/golden
+	$(PYTHON_TORCH) -c 'import torch' 2>/dev/null || (apt-get update && apt-get install -y python3-torch)
+	$(PYTHON_TORCH) kernels/testdata/gen_golden.py kernels/testdata/golden
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

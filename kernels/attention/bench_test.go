@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/attnlab/attnlab/kernels/blas"
 	"github.com/attnlab/attnlab/kernels/parallel"
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/kernels/vmath"
 )
 
 // BenchmarkAttention measures attention on batch 1, 8 heads, head dim 64,
@@ -43,6 +45,42 @@ func BenchmarkAttention(b *testing.B) {
 					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/op")
 				})
 			}
+		}
+	}
+}
+
+// BenchmarkAttentionUnfused is the reference for BenchmarkAttention,
+// measured in the same run: the textbook computation a framework performs
+// (scores = Q·Kᵀ with one Gemm per head, a row softmax, out = P·V with a
+// second Gemm), on the same kernels and shapes, forward only.
+func BenchmarkAttentionUnfused(b *testing.B) {
+	const heads, hd = 8, 64
+	for _, seq := range []int{256, 1024, 4096} {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("variant=full/seq=%d/threads=%d/pass=fwd", seq, th), func(b *testing.B) {
+				prev := parallel.SetThreads(th)
+				defer parallel.SetThreads(prev)
+				q, k, v := randT(1, 1, heads, seq, hd), randT(2, 1, heads, seq, hd), randT(3, 1, heads, seq, hd)
+				out := tensor.New(q.Shape...)
+				p := make([]float32, heads*seq*seq)
+				scale := float32(0.125)
+				run := func() {
+					n := seq * hd
+					blas.GemmStrided(false, true, heads, seq, seq, hd, scale, q.Data, hd, n, k.Data, hd, n, 0, p, seq, seq*seq)
+					for r := 0; r < heads*seq; r++ {
+						row := p[r*seq : (r+1)*seq]
+						s := vmath.ExpSubSum(row, row, vmath.Max(row))
+						vmath.Scale(row, 1/s)
+					}
+					blas.GemmStrided(false, false, heads, seq, hd, seq, 1, p, seq, seq*seq, v.Data, hd, n, 0, out.Data, hd, n)
+				}
+				run()
+				b.ResetTimer()
+				for b.Loop() {
+					run()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/op")
+			})
 		}
 	}
 }

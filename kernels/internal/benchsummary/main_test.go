@@ -1,0 +1,38 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+BenchmarkMatMul/n=256/threads=1-2     10  100 ns/op  50.0 GFLOP/s
+BenchmarkMatMul/n=256/threads=1-2     10  100 ns/op  70.0 GFLOP/s
+BenchmarkMatMul/n=256/threads=1-2     10  100 ns/op  60.0 GFLOP/s
+BenchmarkMatMul/n=256/threads=2-2     10  100 ns/op  120 GFLOP/s
+BenchmarkMatMulGonum/n=256/threads=1-2 10 100 ns/op  10.0 GFLOP/s
+BenchmarkAttention/variant=full/seq=256/threads=1/pass=fwd-2 10 100 ns/op 2.0 ms/op
+BenchmarkAttentionUnfused/variant=full/seq=256/threads=1/pass=fwd-2 10 100 ns/op 5.0 ms/op
+PASS
+`
+
+func TestReport(t *testing.T) {
+	res, order, err := parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	report(&b, res, order)
+	out := b.String()
+	for _, want := range []string{
+		"BenchmarkMatMul/n=256/threads=1",
+		"60.00 GFLOP/s", // median of 50, 70, 60
+		"vs BenchmarkMatMulGonum: 6.00x",
+		"vs threads=1: 2.00x",
+		"vs BenchmarkAttentionUnfused: 2.50x",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
