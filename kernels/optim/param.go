@@ -59,7 +59,9 @@ func checkParams(op string, params []Param) error {
 			return &ConfigError{Op: op, Field: field, Value: "nil tensor", Want: "Value and Grad must both be set"}
 		}
 		c := tensor.Check(op).Add(p.Name+".Value", p.Value).Add(p.Name+".Grad", p.Grad)
-		c.Require(tensor.SameShape(p.Value.Shape, p.Grad.Shape), "%s: Value and Grad shapes differ", field)
+		if !tensor.SameShape(p.Value.Shape, p.Grad.Shape) {
+			c.Failf("%s: Value and Grad shapes differ", field)
+		}
 		if err := c.Err(); err != nil {
 			return err
 		}
