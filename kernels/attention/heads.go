@@ -1,0 +1,126 @@
+package attention
+
+import "github.com/attnlab/attnlab/kernels/tensor"
+
+// SplitHeads copies a fused projection qkv (B, T, 3C), laid out as
+// [q | k | v] along the last dimension, into q, k and v of shape
+// (B, H, T, D) with C = H·D: the (B, T, H, D) → (B, H, T, D) transpose of
+// GPT-2 and nanoGPT. H and D are read from q's shape.
+func SplitHeads(q, k, v, qkv *tensor.Tensor) error {
+	c := tensor.Check("attention.SplitHeads").Add("q", q).Add("k", k).Add("v", v).Add("qkv", qkv)
+	b, h, t, d := headDims(c, q, qkv)
+	if err := c.Err(); err != nil {
+		return err
+	}
+	permuteHeads(qkv.Data, q.Data, k.Data, v.Data, b, h, t, d, false)
+	return nil
+}
+
+// SplitHeadsBackward accumulates dq, dk and dv (B, H, T, D) into dqkv
+// (B, T, 3C).
+func SplitHeadsBackward(dqkv, dq, dk, dv *tensor.Tensor) error {
+	c := tensor.Check("attention.SplitHeadsBackward").Add("dqkv", dqkv).Add("dq", dq).Add("dk", dk).Add("dv", dv)
+	b, h, t, d := headDims(c, dq, dqkv)
+	if err := c.Err(); err != nil {
+		return err
+	}
+	permuteHeads(dqkv.Data, dq.Data, dk.Data, dv.Data, b, h, t, d, true)
+	return nil
+}
+
+func headDims(c *tensor.Checker, q, qkv *tensor.Tensor) (b, h, t, d int) {
+	if !c.Ok() {
+		return
+	}
+	c.Require(q.Rank() == 4, "q must be (B, H, T, D)")
+	c.Require(qkv.Rank() == 3, "qkv must be (B, T, 3C)")
+	if !c.Ok() {
+		return
+	}
+	b, h, t, d = q.Shape[0], q.Shape[1], q.Shape[2], q.Shape[3]
+	c.Shape("qkv", qkv, b, t, 3*h*d)
+	return
+}
+
+// permuteHeads moves data between (B, T, 3, H, D) and three (B, H, T, D)
+// tensors; back accumulates into qkv instead of copying out of it.
+func permuteHeads(qkv, q, k, v []float32, b, h, t, d int, back bool) {
+	c := h * d
+	dst := [3][]float32{q, k, v}
+	for bi := range b {
+		for ti := range t {
+			row := qkv[(bi*t+ti)*3*c : (bi*t+ti+1)*3*c]
+			for part := range 3 {
+				for hi := range h {
+					src := row[part*c+hi*d : part*c+hi*d+d]
+					o := ((bi*h+hi)*t + ti) * d
+					x := dst[part][o : o+d]
+					if back {
+						for i, g := range x {
+							src[i] += g
+						}
+					} else {
+						copy(x, src)
+					}
+				}
+			}
+		}
+	}
+}
+
+// MergeHeads copies y (B, H, T, D) into out (B, T, C) with C = H·D.
+func MergeHeads(out, y *tensor.Tensor) error {
+	c := tensor.Check("attention.MergeHeads").Add("out", out).Add("y", y)
+	b, h, t, d := mergeDims(c, y)
+	if c.Ok() {
+		c.Shape("out", out, b, t, h*d)
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	mergeHeads(out.Data, y.Data, b, h, t, d, false)
+	return nil
+}
+
+// MergeHeadsBackward accumulates dout (B, T, C) into dy (B, H, T, D).
+func MergeHeadsBackward(dy, dout *tensor.Tensor) error {
+	c := tensor.Check("attention.MergeHeadsBackward").Add("dy", dy).Add("dout", dout)
+	b, h, t, d := mergeDims(c, dy)
+	if c.Ok() {
+		c.Shape("dout", dout, b, t, h*d)
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	mergeHeads(dout.Data, dy.Data, b, h, t, d, true)
+	return nil
+}
+
+func mergeDims(c *tensor.Checker, y *tensor.Tensor) (b, h, t, d int) {
+	if !c.Ok() {
+		return
+	}
+	if c.Require(y.Rank() == 4, "y must be (B, H, T, D)"); !c.Ok() {
+		return
+	}
+	return y.Shape[0], y.Shape[1], y.Shape[2], y.Shape[3]
+}
+
+func mergeHeads(out, y []float32, b, h, t, d int, back bool) {
+	c := h * d
+	for bi := range b {
+		for ti := range t {
+			for hi := range h {
+				o := out[(bi*t+ti)*c+hi*d : (bi*t+ti)*c+hi*d+d]
+				s := y[((bi*h+hi)*t+ti)*d : ((bi*h+hi)*t+ti+1)*d]
+				if back {
+					for i, g := range o {
+						s[i] += g
+					}
+				} else {
+					copy(o, s)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package attention
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/attnlab/attnlab/kernels/internal/kerneltest"
+	"github.com/attnlab/attnlab/kernels/tensor"
+)
+
+func TestSplitAndMergeHeads(t *testing.T) {
+	b, h, tt, d := 2, 3, 5, 4
+	c := h * d
+	qkv := randT(1, b, tt, 3*c)
+	q, k, v := tensor.New(b, h, tt, d), tensor.New(b, h, tt, d), tensor.New(b, h, tt, d)
+	if err := SplitHeads(q, k, v, qkv); err != nil {
+		t.Fatal(err)
+	}
+	// Element by element against the definition.
+	for bi := range b {
+		for ti := range tt {
+			for hi := range h {
+				for x := range d {
+					o := ((bi*h+hi)*tt+ti)*d + x
+					base := (bi*tt+ti)*3*c + hi*d + x
+					if q.Data[o] != qkv.Data[base] || k.Data[o] != qkv.Data[base+c] || v.Data[o] != qkv.Data[base+2*c] {
+						t.Fatalf("SplitHeads wrong at b=%d t=%d h=%d x=%d", bi, ti, hi, x)
+					}
+				}
+			}
+		}
+	}
+	// Backward is the adjoint: <split(x), g> = <x, splitᵀ(g)>.
+	gq, gk, gv := randT(2, b, h, tt, d), randT(3, b, h, tt, d), randT(4, b, h, tt, d)
+	dqkv := tensor.New(qkv.Shape...)
+	if err := SplitHeadsBackward(dqkv, gq, gk, gv); err != nil {
+		t.Fatal(err)
+	}
+	lhs := kerneltest.Dot(q.Data, gq.Data) + kerneltest.Dot(k.Data, gk.Data) + kerneltest.Dot(v.Data, gv.Data)
+	rhs := kerneltest.Dot(qkv.Data, dqkv.Data)
+	kerneltest.Close(t, "split adjoint", []float32{float32(lhs)}, []float32{float32(rhs)}, kerneltest.Tol{Rel: 1e-5})
+
+	out := tensor.New(b, tt, c)
+	if err := MergeHeads(out, q); err != nil {
+		t.Fatal(err)
+	}
+	kerneltest.Identical(t, "merge(split(q)) is the q third of qkv", out.Data, extractThird(qkv.Data, b*tt, c, 0))
+	g := randT(5, b, tt, c)
+	dy := tensor.New(q.Shape...)
+	if err := MergeHeadsBackward(dy, g); err != nil {
+		t.Fatal(err)
+	}
+	kerneltest.Close(t, "merge adjoint", []float32{float32(kerneltest.Dot(out.Data, g.Data))}, []float32{float32(kerneltest.Dot(q.Data, dy.Data))}, kerneltest.Tol{Rel: 1e-5})
+
+	if err := SplitHeads(q, k, v, tensor.New(b, tt, 3*c+1)); err == nil || !strings.Contains(err.Error(), "qkv must have shape (2, 5, 36)") {
+		t.Fatalf("bad qkv: %v", err)
+	}
+	if err := MergeHeads(tensor.New(b, tt, c+1), q); err == nil || !strings.Contains(err.Error(), "out must have shape (2, 5, 12)") {
+		t.Fatalf("bad out: %v", err)
+	}
+}
+
+func extractThird(qkv []float32, rows, c, part int) []float32 {
+	out := make([]float32, 0, rows*c)
+	for r := range rows {
+		out = append(out, qkv[r*3*c+part*c:r*3*c+part*c+c]...)
+	}
+	return out
+}
