@@ -133,19 +133,25 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 		gemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	j.apack = getBuf(mPanels * mr * kern.kc)
+	if !transA {
+		j.apack = getBuf(mPanels * mr * kern.kc)
+	}
 	for p0 := 0; p0 < k; p0 += kern.kc {
 		j.p0, j.kb = p0, min(kern.kc, k-p0)
 		j.acc = 1
 		if p0 == 0 && beta == 0 {
 			j.acc = 0
 		}
-		j.packing = true
-		parallel.Do((mPanels+panelsPerPackPart-1)/panelsPerPackPart, j)
-		j.packing = false
+		if !transA {
+			j.packing = true
+			parallel.Do((mPanels+panelsPerPackPart-1)/panelsPerPackPart, j)
+			j.packing = false
+		}
 		parallel.Do(j.ni*j.nj, j)
 	}
-	putBuf(j.apack)
+	if j.apack != nil {
+		putBuf(j.apack)
+	}
 	*j = gemmJob{}
 	gemmJobs.put(j)
 }
@@ -155,7 +161,7 @@ func (j *gemmJob) Run(part int) {
 	if j.packing {
 		r0 := part * panelsPerPackPart * mr
 		rows := min(panelsPerPackPart*mr, j.m-r0)
-		packA(j.apack[r0*kb:], j.transA, j.a, j.lda, r0, rows, j.p0, kb, mr, j.alpha)
+		packA(j.apack[r0*kb:], false, j.a, j.lda, r0, rows, j.p0, kb, mr, 1)
 		return
 	}
 	pi, pj := part/j.nj, part%j.nj
@@ -165,8 +171,31 @@ func (j *gemmJob) Run(part int) {
 	cols := min(j.kern.nc, j.n-jc)
 	bpack := getBuf(bufB(j.kern, j.kern.kc))
 	packB(bpack, j.transB, j.b, j.ldb, j.p0, kb, jc, cols, j.kern.nr)
-	macroKernel(j.kern, j.apack[i0*kb:], bpack, rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc)
+	scaleB(bpack[:j.kern.nc*kb], j.alpha)
+	src := aSource{transA: j.transA, apack: j.apack, a: j.a, lda: j.lda, p0: j.p0}
+	macroKernel(j.kern, src, i0, bpack, rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc)
 	putBuf(bpack)
+}
+
+// aSource says where the micro-kernel reads A for one K block. A stored
+// transposed (k×m) is read in place: each step's mr values are contiguous,
+// which is already the packed layout with a longer step. A stored
+// row-major is packed first (apack, rows from 0), because reading mr rows
+// in place at a power-of-two stride would alias in the L1 cache.
+type aSource struct {
+	transA bool
+	apack  []float32
+	a      []float32
+	lda    int
+	p0     int
+}
+
+func scaleB(b []float32, alpha float32) {
+	if alpha != 1 {
+		for i := range b {
+			b[i] *= alpha
+		}
+	}
 }
 
 // gemmSerial is the single-goroutine driver, used for small products and
@@ -185,7 +214,10 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 	mr := kern.mr
 	mPanels := (m + mr - 1) / mr
 	kcb := min(kern.kc, k)
-	apack := getBuf(mPanels * mr * kcb)
+	var apack []float32
+	if !transA {
+		apack = getBuf(mPanels * mr * kcb)
+	}
 	bpack := getBuf(bufB(kern, kcb))
 	for p0 := 0; p0 < k; p0 += kern.kc {
 		kb := min(kern.kc, k-p0)
@@ -193,54 +225,73 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 		if p0 == 0 && beta == 0 {
 			acc = 0
 		}
-		packA(apack, transA, a, lda, 0, m, p0, kb, mr, alpha)
+		if !transA {
+			packA(apack, false, a, lda, 0, m, p0, kb, mr, 1)
+		}
+		src := aSource{transA: transA, apack: apack, a: a, lda: lda, p0: p0}
 		for jc := 0; jc < n; jc += kern.nc {
 			cols := min(kern.nc, n-jc)
 			packB(bpack, transB, b, ldb, p0, kb, jc, cols, kern.nr)
-			macroKernel(kern, apack, bpack, m, cols, kb, c[jc:], ldc, acc)
+			scaleB(bpack[:kern.nc*kb], alpha)
+			macroKernel(kern, src, 0, bpack, m, cols, kb, c[jc:], ldc, acc)
 		}
 	}
 	putBuf(bpack)
-	putBuf(apack)
+	if apack != nil {
+		putBuf(apack)
+	}
 }
 
-// macroKernel multiplies packed A rows (rows×kb) by a packed B block
-// (kb×cols) into C, one mr×nr tile at a time. The A micro-panel stays in L1
-// while B micro-panels stream from L2. Edge tiles go through a scratch tile
-// computed by the same micro-kernel, so every element sees the same
-// sequence of operations wherever tile boundaries fall.
-func macroKernel(kern *microKernel, apack, bpack []float32, rows, cols, kb int, c []float32, ldc int, acc int) {
+// macroKernel multiplies rows [i0, i0+rows) of op(A) for one K block by a
+// packed B block (kb×cols) into C (whose first row is row i0), one mr×nr
+// tile at a time. The A micro-panel stays in L1 while B micro-panels
+// stream from L2. Edge tiles go through a scratch tile computed by the same
+// micro-kernel, so every element sees the same sequence of operations
+// wherever tile boundaries fall.
+func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, cols, kb int, c []float32, ldc int, acc int) {
 	mr, nr := kern.mr, kern.nr
-	// The scratch tile lives at the end of the B buffer (see bufB).
-	scratch := bpack[len(bpack)-mr*nr:]
+	// The scratch tile and edge panel live at the end of the B buffer (see bufB).
+	scratch := bpack[len(bpack)-mr*nr-mr*kern.kc:]
+	tile, edge := scratch[:mr*nr], scratch[mr*nr:]
 	for i := 0; i < rows; i += mr {
 		h := min(mr, rows-i)
-		ap := &apack[(i/mr)*mr*kb]
+		var ap *float32
+		rs, cs := 1, mr
+		switch {
+		case !src.transA:
+			ap = &src.apack[((i0+i)/mr)*mr*kb]
+		case h == mr:
+			ap, cs = &src.a[src.p0*src.lda+i0+i], src.lda
+		default:
+			packA(edge, true, src.a, src.lda, i0+i, h, src.p0, kb, mr, 1)
+			ap = &edge[0]
+		}
 		for jj := 0; jj < cols; jj += nr {
 			w := min(nr, cols-jj)
 			bp := &bpack[(jj/nr)*nr*kb]
 			if h == mr && w == nr {
-				kern.fn(kb, ap, 1, mr, bp, &c[i*ldc+jj], ldc, acc)
+				kern.fn(kb, ap, rs, cs, bp, &c[i*ldc+jj], ldc, acc)
 				continue
 			}
-			kern.fn(kb, ap, 1, mr, bp, &scratch[0], nr, 0)
+			kern.fn(kb, ap, rs, cs, bp, &tile[0], nr, 0)
 			for ii := range h {
 				dst := c[(i+ii)*ldc+jj : (i+ii)*ldc+jj+w]
-				src := scratch[ii*nr : ii*nr+w]
+				srcRow := tile[ii*nr : ii*nr+w]
 				if acc != 0 {
-					for x, v := range src {
+					for x, v := range srcRow {
 						dst[x] += v
 					}
 				} else {
-					copy(dst, src)
+					copy(dst, srcRow)
 				}
 			}
 		}
 	}
 }
 
-// bufB is the size of a packed B block plus the scratch tile for edges.
-func bufB(kern *microKernel, kb int) int { return kern.nc*kb + kern.mr*kern.nr }
+// bufB is the size of a packed B block plus the scratch tile and edge A
+// panel that macroKernel uses.
+func bufB(kern *microKernel, kb int) int { return kern.nc*kb + kern.mr*kern.nr + kern.mr*kern.kc }
 
 func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	for i := range m {

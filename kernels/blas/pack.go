@@ -8,7 +8,21 @@ func packA(dst []float32, transA bool, a []float32, lda, i0, rows, p0, kb, mr in
 	for r0 := 0; r0 < rows; r0 += mr {
 		panel := dst[(r0/mr)*mr*kb : (r0/mr+1)*mr*kb]
 		h := min(mr, rows-r0)
-		if !transA {
+		if !transA && alpha == 1 && h == mr && mr <= 12 {
+			// Full panel: walk the K block once, writing each step's mr
+			// values contiguously from mr row cursors.
+			var rows [12][]float32
+			for ii := range mr {
+				o := (i0+r0+ii)*lda + p0
+				rows[ii] = a[o : o+kb : o+kb]
+			}
+			for p := range kb {
+				d := panel[p*mr : p*mr+mr : p*mr+mr]
+				for ii := range d {
+					d[ii] = rows[ii][p]
+				}
+			}
+		} else if !transA {
 			for ii := range h {
 				row := a[(i0+r0+ii)*lda+p0 : (i0+r0+ii)*lda+p0+kb]
 				for p, v := range row {
