@@ -133,7 +133,8 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 		gemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	if !transA {
+	packing := !transA && packRowsA(lda, mr)
+	if packing {
 		j.apack = getBuf(mPanels * mr * kern.kc)
 	}
 	for p0 := 0; p0 < k; p0 += kern.kc {
@@ -142,7 +143,7 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 		if p0 == 0 && beta == 0 {
 			j.acc = 0
 		}
-		if !transA {
+		if packing {
 			j.packing = true
 			parallel.Do((mPanels+panelsPerPackPart-1)/panelsPerPackPart, j)
 			j.packing = false
@@ -180,14 +181,30 @@ func (j *gemmJob) Run(part int) {
 // aSource says where the micro-kernel reads A for one K block. A stored
 // transposed (k×m) is read in place: each step's mr values are contiguous,
 // which is already the packed layout with a longer step. A stored
-// row-major is packed first (apack, rows from 0), because reading mr rows
-// in place at a power-of-two stride would alias in the L1 cache.
+// row-major is read in place too (mr row cursors) unless its row stride
+// would map the mr rows onto a few L1 sets (strides of 4 KiB and the
+// like), in which case it is packed first into apack (rows from 0).
 type aSource struct {
 	transA bool
-	apack  []float32
+	apack  []float32 // nil: read in place
 	a      []float32
 	lda    int
 	p0     int
+}
+
+// packRowsA reports whether a row-major A with row stride lda must be
+// packed: true when more than 4 of the kernel's mr rows fall into the same
+// set of a 32 KiB, 8-way L1 (64 sets of 64-byte lines).
+func packRowsA(lda, mr int) bool {
+	var count [64]int
+	for i := range mr {
+		set := (i * lda * 4 / 64) % 64
+		count[set]++
+		if count[set] > 4 {
+			return true
+		}
+	}
+	return false
 }
 
 func scaleB(b []float32, alpha float32) {
@@ -215,7 +232,8 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 	mPanels := (m + mr - 1) / mr
 	kcb := min(kern.kc, k)
 	var apack []float32
-	if !transA {
+	packing := !transA && packRowsA(lda, mr)
+	if packing {
 		apack = getBuf(mPanels * mr * kcb)
 	}
 	bpack := getBuf(bufB(kern, kcb))
@@ -225,7 +243,7 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 		if p0 == 0 && beta == 0 {
 			acc = 0
 		}
-		if !transA {
+		if packing {
 			packA(apack, false, a, lda, 0, m, p0, kb, mr, 1)
 		}
 		src := aSource{transA: transA, apack: apack, a: a, lda: lda, p0: p0}
@@ -258,13 +276,15 @@ func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, 
 		var ap *float32
 		rs, cs := 1, mr
 		switch {
-		case !src.transA:
+		case src.apack != nil:
 			ap = &src.apack[((i0+i)/mr)*mr*kb]
-		case h == mr:
+		case h < mr:
+			packA(edge, src.transA, src.a, src.lda, i0+i, h, src.p0, kb, mr, 1)
+			ap = &edge[0]
+		case src.transA:
 			ap, cs = &src.a[src.p0*src.lda+i0+i], src.lda
 		default:
-			packA(edge, true, src.a, src.lda, i0+i, h, src.p0, kb, mr, 1)
-			ap = &edge[0]
+			ap, rs, cs = &src.a[(i0+i)*src.lda+src.p0], src.lda, 1
 		}
 		for jj := 0; jj < cols; jj += nr {
 			w := min(nr, cols-jj)

@@ -63,7 +63,7 @@ func TestGemmAgainstNaive(t *testing.T) {
 		r := rng.New(11)
 		var cases []gemmCase
 		// Fixed awkward shapes: edges of every tile size, k across kc blocks.
-		for _, s := range [][3]int{{1, 1, 1}, {12, 32, 8}, {13, 33, 7}, {6, 16, 1}, {5, 3, 300}, {37, 65, 257}, {100, 1, 64}, {1, 100, 64}, {64, 513, 9}, {0, 5, 5}, {5, 0, 5}, {5, 5, 0}} {
+		for _, s := range [][3]int{{1, 1, 1}, {12, 32, 8}, {13, 33, 7}, {6, 16, 1}, {5, 3, 300}, {37, 65, 257}, {100, 1, 64}, {1, 100, 64}, {64, 513, 9}, {13, 33, 1024}, {25, 70, 2048}, {0, 5, 5}, {5, 0, 5}, {5, 5, 0}} {
 			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
 				cases = append(cases, gemmCase{tr[0], tr[1], s[0], s[1], s[2], 1, 0, 0})
 			}
@@ -166,4 +166,17 @@ func TestGemmPanicsOnShortSlices(t *testing.T) {
 		}
 	}()
 	Gemm(false, false, 4, 4, 5, 1, make([]float32, 19), 5, make([]float32, 20), 4, 0, make([]float32, 16), 4)
+}
+
+// Row strides that alias in L1 are packed; others are read in place. Both
+// paths are exercised by TestGemmAgainstNaive (k = 1024 and 2048 pack).
+func TestPackRowsA(t *testing.T) {
+	for _, c := range []struct {
+		lda  int
+		want bool
+	}{{128, false}, {384, false}, {270, false}, {1024, true}, {2048, true}, {4096, true}} {
+		if got := packRowsA(c.lda, 12); got != c.want {
+			t.Errorf("packRowsA(%d, 12) = %v, want %v", c.lda, got, c.want)
+		}
+	}
 }
