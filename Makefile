@@ -7,7 +7,7 @@ BENCH   ?= .
 BENCHTIME ?= 1s
 COUNT   ?= 5
 
-.PHONY: all deps build test test-purego bench bench-kernels golden fmt vet tidy demo clean
+.PHONY: all deps build test bench golden fmt demo clean
 
 all: build
 
@@ -41,8 +41,17 @@ golden:
 	$(PYTHON_TORCH) -c 'import torch' 2>/dev/null || (apt-get update && apt-get install -y python3-torch)
 	$(PYTHON_TORCH) kernels/testdata/gen_golden.py kernels/testdata/golden
 
+# demo: until the harness lands, the demo checks that the kernels compose
+# into a GPT-2 block matching PyTorch, trains it allocation-free, and prints
+# the headline benchmarks beside their same-run references.
+demo: build
+	$(GO) test -count=1 -run 'TestGPT2BlockMatchesPyTorch|TestTrainingStepAllocatesNothingAndLearns' -v ./kernels/
+	$(GO) test -run '^$$' -bench 'MatMul/n=1024/' -count 1 ./kernels/blas | tee demo-bench.txt
+	$(GO) test -run '^$$' -bench 'Attention/variant=full/seq=1024/threads=1/pass=fwd$$' -count 1 ./kernels/attention | tee -a demo-bench.txt
+	$(GO) run ./kernels/internal/benchsummary < demo-bench.txt
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin out bench.txt
+	rm -rf bin out bench.txt demo-bench.txt

@@ -29,3 +29,9 @@ func asmKernels() []*microKernel {
 	}
 	return ks
 }
+
+//go:noescape
+func fmaPeakAVX512(n int)
+
+//go:noescape
+func fmaPeakAVX2(n int)

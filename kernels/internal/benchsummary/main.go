@@ -123,6 +123,13 @@ func report(w io.Writer, results map[string]*result, order []string) {
 				fmt.Fprintf(w, "  %-60s vs %s: %.2fx\n", name, ref, better(u, median(r.metrics[u]), median(rr.metrics[u])))
 			}
 		}
+		if peak := peakGFLOPs(results); peak > 0 && u == "GFLOP/s" && family == "BenchmarkMatMul" {
+			threads := 1.0
+			if strings.Contains(name, "threads=2") {
+				threads = 2
+			}
+			fmt.Fprintf(w, "  %-60s of FMA peak (%.0f GFLOP/s per core): %.0f%%\n", name, peak, 100*median(r.metrics[u])/(threads*peak))
+		}
 		if strings.Contains(name, "threads=2") {
 			one := strings.Replace(name, "threads=2", "threads=1", 1)
 			if r1, ok := results[one]; ok && len(r1.metrics[u]) > 0 {
@@ -130,6 +137,17 @@ func report(w io.Writer, results map[string]*result, order []string) {
 			}
 		}
 	}
+}
+
+// peakGFLOPs is the measured single-core FMA throughput, if the run has
+// BenchmarkFMAPeak: the widest ISA measured.
+func peakGFLOPs(results map[string]*result) float64 {
+	for _, isa := range []string{"avx512", "avx2"} {
+		if r, ok := results["BenchmarkFMAPeak/isa="+isa]; ok {
+			return median(r.metrics["GFLOP/s"])
+		}
+	}
+	return 0
 }
 
 // better returns how many times better a is than b: higher is better for
