@@ -5,11 +5,21 @@ package vmath
 // rows is len(x)/w. Attention stores each block of probabilities
 // transposed (keys × queries), so a softmax over keys is a column
 // operation that vectorises across queries.
+//
+// Widths that are a multiple of 8 go through assembly (see vectorCols);
+// the others, and the Go path, run the loops below. A width of 0 does
+// nothing.
 
-// MaxCols sets m[c] = max(m[c], x[r*w+c]) over all rows.
+// MaxCols sets m[c] = max(m[c], x[r*w+c]) over all rows. m[c] is replaced
+// only by larger values, so NaN elements of x are skipped and a NaN m[c]
+// stays NaN, on every path. ExpSubCols still turns a NaN element, or a NaN
+// m[c], into NaN values and a NaN sums[c].
 func MaxCols(m, x []float32) {
 	w := len(m)
-	if w%16 == 0 && hasCols {
+	if w == 0 {
+		return
+	}
+	if vectorCols(w) {
 		maxColsImpl(m, x)
 		return
 	}
@@ -27,7 +37,10 @@ func MaxCols(m, x []float32) {
 // to sums[c], row by row in order.
 func ExpSubCols(dst, src, m, sums []float32) {
 	w := len(m)
-	if w%16 == 0 && hasCols {
+	if w == 0 {
+		return
+	}
+	if vectorCols(w) {
 		expSubColsImpl(dst, src, m, sums)
 		return
 	}
@@ -44,7 +57,10 @@ func ExpSubCols(dst, src, m, sums []float32) {
 // ScaleCols sets x[r*w+c] *= s[c].
 func ScaleCols(x, s []float32) {
 	w := len(s)
-	if w%16 == 0 && hasCols {
+	if w == 0 {
+		return
+	}
+	if vectorCols(w) {
 		scaleColsImpl(x, s)
 		return
 	}
@@ -59,7 +75,10 @@ func ScaleCols(x, s []float32) {
 // DotCols adds sum_r a[r*w+c]*b[r*w+c] to sums[c].
 func DotCols(sums, a, b []float32) {
 	w := len(sums)
-	if w%16 == 0 && hasCols {
+	if w == 0 {
+		return
+	}
+	if vectorCols(w) {
 		dotColsImpl(sums, a, b)
 		return
 	}
@@ -75,7 +94,10 @@ func DotCols(sums, a, b []float32) {
 // softmax backward dS = P ⊙ (dP − rowsum(P ⊙ dP)) with s the column dots.
 func SoftmaxGradCols(d, p, s []float32, scale float32) {
 	w := len(s)
-	if w%16 == 0 && hasCols {
+	if w == 0 {
+		return
+	}
+	if vectorCols(w) {
 		softmaxGradColsImpl(d, p, s, scale)
 		return
 	}

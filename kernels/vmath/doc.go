@@ -1,16 +1,48 @@
 // Package vmath holds vectorised element-wise kernels over float32 slices:
 // exp, the fused max-subtract-exp-sum at the heart of softmax, dot products
-// and axpy. Exponentials dominate attention time unless vectorised, so Exp
-// has AVX-512 and AVX2 versions on amd64 with a pure-Go twin (selected by
-// the purego build tag or on other CPUs) that uses the same range reduction
-// and polynomial.
+// and axpy, and column versions of them for the transposed probability
+// blocks of attention. Exponentials dominate attention time unless they
+// are vectorised.
+//
+// # Paths
+//
+// Exp, ExpSubSum and the column operations have three implementations,
+// chosen once at start-up: AVX-512 (16 lanes) if the CPU has it, else
+// AVX2 with FMA (8 lanes: Intel Haswell and later, AMD Zen 1-3), else pure
+// Go, which is the only path on other architectures and under the purego
+// build tag. The tests run every path the machine supports. Exp and
+// ExpSubSum vectorise the longest prefix whose length is a multiple of 16
+// (AVX-512 only), then of 8, and do the last few elements in Go. The
+// column operations use assembly when the width is a multiple of 8: the
+// AVX2 path in 8-column strips, the AVX-512 path in 16-column strips and,
+// when the width is an odd multiple of 8, one last 8-column AVX2 strip.
+//
+// # Exp
 //
 // Exp follows Cephes expf: x = n·ln2 + r with |r| <= ln2/2, n rounded to
 // nearest, ln2 split into a high and a low part so that r is exact, and
-// exp(r) ≈ 1 + r + r²·P(r) with a degree-5 minimax polynomial P. Maximum
-// relative error is about 2 ulp over [-87.3, 88.7]; results below that
-// range are subnormal and reach 0 near -103.9, inputs above it give +Inf.
-// The vector path clamps its input first, so NaN inputs give unspecified
-// finite values there; softmax inputs are never NaN in a healthy model and
-// the loss check catches it when they are.
+// exp(r) ≈ 1 + r + r²·P(r) with a degree-5 minimax polynomial P. Every
+// path is within 1 ulp of the correctly rounded float32 result where that
+// is normal, and within 2^-149 (one unit of the smallest subnormal) where
+// it is subnormal (TestExpSweep, about two million inputs). The AVX2 and
+// AVX-512 paths give identical bits; the Go path, which computes without
+// fused multiply-adds and hands the extremes to math.Exp, can differ from
+// them by that much.
+//
+// At the edges every path gives:
+//
+//   - exp(NaN) = NaN. A NaN in ExpSubSum's input, or a NaN m, therefore
+//     makes its sum NaN, as does +Inf - +Inf.
+//   - exp(x) = +Inf for x >= 88.72283935546875 (bits 0x42b17218) and for
+//     +Inf; the float32 below it, 88.72283172607422, gives 3.40279e38.
+//   - Subnormal results, not zero, for -103.97 < x < -87.33654 (where
+//     exp(x) < 2^-126): the vector paths clamp x to [-104, 88.72283935546875]
+//     and scale by 2^n with a single rounding (VSCALEFPS on AVX-512; on
+//     AVX2, adding n>>1 to the exponent bits and multiplying by 2^(n-n>>1),
+//     so that no step leaves the normal range). Results round to 0 below
+//     -103.972 (exp(x) < 2^-150), so exp(x) = 0 for x <= -104 and for -Inf.
+//   - exp(±0) = 1 exactly, and exp(x) = 1 for |x| < 2^-25.
+//
+// The column operations follow the same rules; MaxCols skips NaN elements
+// (see its comment).
 package vmath

@@ -6,6 +6,11 @@
 // n = floor(x·log2(e) + 0.5), r = x - n·ln2 (ln2 split in two so r is
 // exact), exp(r) = 1 + r + r²·P(r) with P of degree 5, and the result is
 // scaled by 2^n with VSCALEFPS, which over- and underflows correctly.
+// exp_avx2_amd64.s computes the same function bit for bit with 8 lanes.
+//
+// Operand order matters for NaN: VMAXPS and VMINPS return their second
+// source (the first operand in Go syntax) when either is NaN, so the
+// clamps are written to pass a NaN x through, and exp(NaN) = NaN.
 
 // EXPCONSTS loads the constants into Z16-Z28 (clobbers AX).
 #define EXPCONSTS \
@@ -25,8 +30,8 @@
 
 // EXPZ(x) replaces Z0 = x with exp(x); clobbers Z1, Z3, Z4.
 #define EXPZ \
-	VMAXPS Z16, Z0, Z0; \
-	VMINPS Z17, Z0, Z0; \
+	VMAXPS Z0, Z16, Z0; \
+	VMINPS Z0, Z17, Z0; \
 	VMOVAPS Z19, Z1; \
 	VFMADD231PS Z18, Z0, Z1; \
 	VRNDSCALEPS $1, Z1, Z1; \
@@ -109,6 +114,8 @@ ecdone:
 	RET
 
 // func maxColsAVX512(m, x *float32, rows, stride int)
+// m[c] = x > m ? x : m, as the Go loop does: VMAXPS returns its second
+// source (m) when the two are equal or either is NaN.
 TEXT ·maxColsAVX512(SB), NOSPLIT, $0-32
 	MOVQ m+0(FP), R8
 	MOVQ x+8(FP), SI
@@ -119,7 +126,8 @@ TEXT ·maxColsAVX512(SB), NOSPLIT, $0-32
 	TESTQ CX, CX
 	JZ mcdone
 mcloop:
-	VMAXPS (SI), Z0, Z0
+	VMOVUPS (SI), Z1
+	VMAXPS Z0, Z1, Z0
 	ADDQ DX, SI
 	DECQ CX
 	JNZ mcloop
@@ -172,7 +180,7 @@ dcdone:
 	RET
 
 // func softmaxGradColsAVX512(d, p *float32, rows, stride int, s *float32, scale float32)
-// d[r][c] = scale * p[r][c] * (d[r][c] - s[c]).
+// d[r][c] = (scale * p[r][c]) * (d[r][c] - s[c]), rounded as the Go loop is.
 TEXT ·softmaxGradColsAVX512(SB), NOSPLIT, $0-44
 	MOVQ d+0(FP), DI
 	MOVQ p+8(FP), SI
@@ -185,10 +193,10 @@ TEXT ·softmaxGradColsAVX512(SB), NOSPLIT, $0-44
 	TESTQ CX, CX
 	JZ gcdone
 gcloop:
+	VMULPS (SI), Z3, Z1
 	VMOVUPS (DI), Z0
 	VSUBPS Z2, Z0, Z0
-	VMULPS (SI), Z0, Z0
-	VMULPS Z3, Z0, Z0
+	VMULPS Z1, Z0, Z0
 	VMOVUPS Z0, (DI)
 	ADDQ DX, SI
 	ADDQ DX, DI

@@ -4,34 +4,13 @@ package vmath
 
 import "golang.org/x/sys/cpu"
 
-// expSubSumAVX512 is in exp_amd64.s; n must be a multiple of 16.
-//
+// The AVX-512 kernels are in exp_amd64.s and the AVX2+FMA kernels in
+// exp_avx2_amd64.s. expSubSum's n must be a multiple of the lane count (16
+// or 8). The column kernels work on one strip of 16 (AVX-512) or 8 (AVX2)
+// columns of a row-major matrix with the given row stride in elements.
+
 //go:noescape
 func expSubSumAVX512(dst, src *float32, n int, m float32) float32
-
-var hasAVX512 = cpu.X86.HasAVX512F
-
-func expImpl(dst, src []float32) {
-	n := len(src) &^ 15
-	if !hasAVX512 || n == 0 {
-		expGo(dst, src)
-		return
-	}
-	expSubSumAVX512(&dst[0], &src[0], n, 0)
-	expGo(dst[n:], src[n:])
-}
-
-func expSubSumImpl(dst, src []float32, m float32) float32 {
-	n := len(src) &^ 15
-	if !hasAVX512 || n == 0 {
-		return expSubSumGo(dst, src, m)
-	}
-	s := expSubSumAVX512(&dst[0], &src[0], n, m)
-	return s + expSubSumGo(dst[n:], src[n:], m)
-}
-
-// The column kernels work on one 16-column strip of a row-major matrix
-// with the given row stride (in elements); see exp_amd64.s.
 
 //go:noescape
 func expSubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
@@ -48,7 +27,74 @@ func dotColsAVX512(sums, a, b *float32, rows, stride int)
 //go:noescape
 func softmaxGradColsAVX512(d, p *float32, rows, stride int, s *float32, scale float32)
 
-var hasCols = hasAVX512
+//go:noescape
+func expSubSumAVX2(dst, src *float32, n int, m float32) float32
+
+//go:noescape
+func expSubColsAVX2(dst, src *float32, rows, stride int, m, sums *float32)
+
+//go:noescape
+func maxColsAVX2(m, x *float32, rows, stride int)
+
+//go:noescape
+func scaleColsAVX2(x *float32, rows, stride int, s *float32)
+
+//go:noescape
+func dotColsAVX2(sums, a, b *float32, rows, stride int)
+
+//go:noescape
+func softmaxGradColsAVX2(d, p *float32, rows, stride int, s *float32, scale float32)
+
+// The AVX-512 path also runs the AVX2 kernels on a last block of 8, so it
+// needs both; every CPU with AVX-512F has AVX2 and FMA.
+func asmPaths() []path {
+	avx2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	var ps []path
+	if cpu.X86.HasAVX512F && avx2 {
+		ps = append(ps, pathAVX512)
+	}
+	if avx2 {
+		ps = append(ps, pathAVX2)
+	}
+	return ps
+}
+
+// expSubSumVec sets dst[i] = exp(src[i] - m) for the longest prefix of src
+// that the active path vectorises, and returns its length and sum.
+func expSubSumVec(dst, src []float32, m float32) (n int, s float32) {
+	if impl == pathGo {
+		return 0, 0
+	}
+	if impl == pathAVX512 {
+		if n = len(src) &^ 15; n > 0 {
+			s = expSubSumAVX512(&dst[0], &src[0], n, m)
+		}
+	}
+	if k := (len(src) - n) &^ 7; k > 0 {
+		s += expSubSumAVX2(&dst[n], &src[n], k, m)
+		n += k
+	}
+	return n, s
+}
+
+func expImpl(dst, src []float32) {
+	n, _ := expSubSumVec(dst, src, 0)
+	expGo(dst[n:], src[n:])
+}
+
+func expSubSumImpl(dst, src []float32, m float32) float32 {
+	n, s := expSubSumVec(dst, src, m)
+	return s + expSubSumGo(dst[n:], src[n:], m)
+}
+
+// strips16 returns how many leading columns of a width-w matrix go through
+// 16-column AVX-512 strips; the rest (a multiple of 8) go through AVX2.
+func strips16(w int) int {
+	if impl == pathAVX512 {
+		return w &^ 15
+	}
+	return 0
+}
 
 // rowsOf returns how many whole rows of width w the slices hold, after
 // checking that every slice has them, so the assembly never reads past a
@@ -65,46 +111,76 @@ func rowsOf(w int, xs ...[]float32) int {
 
 func maxColsImpl(m, x []float32) {
 	w := len(m)
-	if r := len(x) / w; r > 0 {
-		for c := 0; c < w; c += 16 {
-			maxColsAVX512(&m[c], &x[c], r, w)
-		}
+	r := len(x) / w
+	if r == 0 {
+		return
+	}
+	c, c16 := 0, strips16(w)
+	for ; c < c16; c += 16 {
+		maxColsAVX512(&m[c], &x[c], r, w)
+	}
+	for ; c < w; c += 8 {
+		maxColsAVX2(&m[c], &x[c], r, w)
 	}
 }
 
 func expSubColsImpl(dst, src, m, sums []float32) {
 	w := len(m)
 	_ = sums[w-1]
-	if r := rowsOf(w, src, dst); r > 0 {
-		for c := 0; c < w; c += 16 {
-			expSubColsAVX512(&dst[c], &src[c], r, w, &m[c], &sums[c])
-		}
+	r := rowsOf(w, src, dst)
+	if r == 0 {
+		return
+	}
+	c, c16 := 0, strips16(w)
+	for ; c < c16; c += 16 {
+		expSubColsAVX512(&dst[c], &src[c], r, w, &m[c], &sums[c])
+	}
+	for ; c < w; c += 8 {
+		expSubColsAVX2(&dst[c], &src[c], r, w, &m[c], &sums[c])
 	}
 }
 
 func scaleColsImpl(x, s []float32) {
 	w := len(s)
-	if r := len(x) / w; r > 0 {
-		for c := 0; c < w; c += 16 {
-			scaleColsAVX512(&x[c], r, w, &s[c])
-		}
+	r := len(x) / w
+	if r == 0 {
+		return
+	}
+	c, c16 := 0, strips16(w)
+	for ; c < c16; c += 16 {
+		scaleColsAVX512(&x[c], r, w, &s[c])
+	}
+	for ; c < w; c += 8 {
+		scaleColsAVX2(&x[c], r, w, &s[c])
 	}
 }
 
 func dotColsImpl(sums, a, b []float32) {
 	w := len(sums)
-	if r := rowsOf(w, a, b); r > 0 {
-		for c := 0; c < w; c += 16 {
-			dotColsAVX512(&sums[c], &a[c], &b[c], r, w)
-		}
+	r := rowsOf(w, a, b)
+	if r == 0 {
+		return
+	}
+	c, c16 := 0, strips16(w)
+	for ; c < c16; c += 16 {
+		dotColsAVX512(&sums[c], &a[c], &b[c], r, w)
+	}
+	for ; c < w; c += 8 {
+		dotColsAVX2(&sums[c], &a[c], &b[c], r, w)
 	}
 }
 
 func softmaxGradColsImpl(d, p, s []float32, scale float32) {
 	w := len(s)
-	if r := rowsOf(w, d, p); r > 0 {
-		for c := 0; c < w; c += 16 {
-			softmaxGradColsAVX512(&d[c], &p[c], r, w, &s[c], scale)
-		}
+	r := rowsOf(w, d, p)
+	if r == 0 {
+		return
+	}
+	c, c16 := 0, strips16(w)
+	for ; c < c16; c += 16 {
+		softmaxGradColsAVX512(&d[c], &p[c], r, w, &s[c], scale)
+	}
+	for ; c < w; c += 8 {
+		softmaxGradColsAVX2(&d[c], &p[c], r, w, &s[c], scale)
 	}
 }

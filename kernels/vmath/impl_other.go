@@ -2,10 +2,12 @@
 
 package vmath
 
+func asmPaths() []path { return nil }
+
 func expImpl(dst, src []float32)                          { expGo(dst, src) }
 func expSubSumImpl(dst, src []float32, m float32) float32 { return expSubSumGo(dst, src, m) }
 
-const hasCols = false
+// The column operations never call these: vectorCols is false on the Go path.
 
 func maxColsImpl(m, x []float32)                           {}
 func expSubColsImpl(dst, src, m, sums []float32)           {}

@@ -3,7 +3,8 @@ package vmath
 import "math"
 
 // Exp sets dst[i] = exp(src[i]). dst and src may be the same slice; dst must
-// be at least as long as src.
+// be at least as long as src. The package comment gives the accuracy and
+// the values at the edges (NaN, ±Inf, overflow, subnormal results).
 func Exp(dst, src []float32) {
 	dst = dst[:len(src)]
 	expImpl(dst, src)
