@@ -139,3 +139,32 @@ func TestSoftplusExtremes(t *testing.T) {
 	want := []float32{100, float32(math.Log1p(math.Exp(15))), float32(math.Exp(-40)), float32(math.Exp(-100))}
 	kerneltest.Close(t, "softplus", out.Data, want, kerneltest.Tol{Rel: 1e-6})
 }
+
+// GELU's branch-free forms keep the right limits far from zero, where x³
+// overflows and exponentials saturate, and propagate NaN.
+func TestGELUExtremes(t *testing.T) {
+	nan := float32(math.NaN())
+	xs := []float32{1e30, -1e30, 1e10, -1e10, 50, -50, 9.5, -9.5, nan}
+	for _, approx := range []GELUApprox{GELUTanh, GELUErf} {
+		inp := &tensor.Tensor{Shape: []int{len(xs)}, Data: xs}
+		out, dinp, dout := tensor.New(len(xs)), tensor.New(len(xs)), filled(1, len(xs))
+		must(t, GELUForward(out, inp, approx))
+		must(t, GELUBackward(dinp, inp, dout, approx))
+		for i, x := range xs {
+			y, d := out.Data[i], dinp.Data[i]
+			if x != x {
+				if y == y || d == d {
+					t.Errorf("%v: GELU(NaN) = %v, GELU'(NaN) = %v, want NaN", approx, y, d)
+				}
+				continue
+			}
+			wantY, wantD := float32(0), float32(0)
+			if x > 0 {
+				wantY, wantD = x, 1
+			}
+			if math.Abs(float64(y-wantY)) > 1e-15 || math.Abs(float64(d-wantD)) > 1e-15 {
+				t.Errorf("%v: x = %v: GELU %v, GELU' %v, want %v and %v", approx, x, y, d, wantY, wantD)
+			}
+		}
+	}
+}
