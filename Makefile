@@ -7,7 +7,7 @@ BENCH   ?= .
 BENCHTIME ?= 1s
 COUNT   ?= 5
 
-.PHONY: all deps build test bench golden fmt demo clean
+.PHONY: all deps build test bench golden fmt demo clean proto tools
 
 all: build
 
@@ -49,6 +49,21 @@ demo: build
 	$(GO) test -run '^$$' -bench 'MatMul/n=1024/' -count 1 ./kernels/blas | tee demo-bench.txt
 	$(GO) test -run '^$$' -bench 'Attention/variant=full/seq=1024/threads=1/pass=fwd$$' -count 1 ./kernels/attention | tee -a demo-bench.txt
 	$(GO) run ./kernels/internal/benchsummary < demo-bench.txt
+
+# proto regenerates plugins/proto/v1 from attnlab.proto with pinned
+# generators: protoc from Debian's protobuf-compiler, protoc-gen-go and
+# protoc-gen-go-grpc from the Go module proxy, installed into bin/tools.
+PROTOC_GEN_GO_VERSION      = v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION = v1.5.1
+TOOLS = $(CURDIR)/bin/tools
+tools:
+	command -v protoc >/dev/null || (apt-get update && apt-get install -y protobuf-compiler)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+
+proto: tools
+	cd plugins/proto/v1 && PATH=$(TOOLS):$$PATH protoc --go_out=. --go_opt=paths=source_relative \
+		--go-grpc_out=. --go-grpc_opt=paths=source_relative attnlab.proto
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -1,0 +1,146 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/attnlab/attnlab/plugins/proto/v1"
+)
+
+// Handshake is the go-plugin handshake every attnlab plugin and host
+// share. It is not a security measure: it stops a user from running a
+// plugin binary by hand and tells them what it is.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  ProtocolVersion,
+	MagicCookieKey:   "ATTNLAB_PLUGIN",
+	MagicCookieValue: "attnlab plugin: start it through the attnlab harness, not by hand",
+}
+
+// grpcPlugin adapts a component to go-plugin. On the host side it hands
+// back the raw connection; the harness builds a typed client on it with
+// the trial's Session.
+type grpcPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	kind Kind
+	impl Component
+}
+
+func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	switch p.kind {
+	case KindAttention:
+		pb.RegisterAttentionServer(s, &attentionServer{impl: p.impl.(Attention)})
+	case KindArchitecture:
+		pb.RegisterArchitectureServer(s, &archServer{impl: p.impl.(Architecture)})
+	case KindObjective:
+		pb.RegisterObjectiveServer(s, &objectiveServer{impl: p.impl.(Objective)})
+	default:
+		return fmt.Errorf("unknown component kind %q", p.kind)
+	}
+	return nil
+}
+
+func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return c, nil
+}
+
+// PluginSets returns the versioned plugin sets a host offers go-plugin's
+// VersionedPlugins: protocol version -> kind -> plugin.
+func PluginSets() map[int]plugin.PluginSet {
+	set := plugin.PluginSet{}
+	for _, k := range []Kind{KindAttention, KindArchitecture, KindObjective} {
+		set[string(k)] = &grpcPlugin{kind: k}
+	}
+	return map[int]plugin.PluginSet{ProtocolVersion: set}
+}
+
+var (
+	logMu  sync.Mutex
+	logger hclog.Logger = hclog.NewNullLogger()
+)
+
+// Logger returns the component's logger. In a plugin it writes structured
+// lines to stderr, which the harness folds into its own log (a plugin must
+// never write to stdout: stdout carries the go-plugin handshake).
+func Logger() hclog.Logger {
+	logMu.Lock()
+	defer logMu.Unlock()
+	return logger
+}
+
+// Serve runs c as a plugin process: the main function of every plugin
+// binary is `func main() { sdk.Serve(mycomponent.New()) }`. It returns
+// when the harness shuts the plugin down, and exits on its own if the
+// harness dies.
+func Serve(c Component) {
+	d := c.Describe()
+	var ok bool
+	switch d.Kind {
+	case KindAttention:
+		_, ok = c.(Attention)
+	case KindArchitecture:
+		_, ok = c.(Architecture)
+	case KindObjective:
+		_, ok = c.(Objective)
+	}
+	if !ok {
+		fmt.Fprintf(os.Stderr, "attnlab plugin %q: Describe says kind %q but %T does not implement that interface\n", d.Name, d.Kind, c)
+		os.Exit(2)
+	}
+	l := hclog.New(&hclog.LoggerOptions{Name: string(d.Kind) + "." + d.Name, Output: os.Stderr, JSONFormat: true, Level: hclog.Info})
+	logMu.Lock()
+	logger = l
+	logMu.Unlock()
+	go exitWithParent(os.Getppid())
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {string(d.Kind): &grpcPlugin{kind: d.Kind, impl: c}}},
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return grpc.NewServer(append(opts, grpc.UnaryInterceptor(recoverPanics))...)
+		},
+		Logger: l,
+	})
+	if m := currentMemory(); m != nil {
+		m.close()
+	}
+}
+
+// exitWithParent ends the plugin when the process that started it is gone
+// (its parent changes to the reaper), even if the harness was killed
+// before it could shut the plugin down.
+func exitWithParent(ppid int) {
+	for {
+		time.Sleep(250 * time.Millisecond)
+		if os.Getppid() != ppid {
+			if m := currentMemory(); m != nil {
+				m.close()
+			}
+			os.Exit(3)
+		}
+	}
+}
+
+// recoverPanics turns a panic in a component into an error for that call,
+// with the stack, so the harness can record why the trial failed.
+func recoverPanics(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			stack := string(debug.Stack())
+			Logger().Error("panic in component", "method", info.FullMethod, "panic", fmt.Sprint(r), "stack", stack)
+			if len(stack) > 4000 {
+				stack = stack[:4000] + "\n..."
+			}
+			err = status.Errorf(codes.Internal, "panic: %v\n%s", r, stack)
+		}
+	}()
+	return h(ctx, req)
+}
