@@ -31,7 +31,7 @@ import (
 // it exits.
 
 const (
-	segmentMin = 64 << 20 // bytes; larger tensors get a segment of their own
+	segmentMin  = 64 << 20 // bytes; larger tensors get a segment of their own
 	tensorAlign = 64
 )
 
