@@ -3,6 +3,7 @@ package nn
 import (
 	"testing"
 
+	"github.com/attnlab/attnlab/kernels/parallel"
 	"github.com/attnlab/attnlab/kernels/rng"
 	"github.com/attnlab/attnlab/kernels/tensor"
 )
@@ -72,6 +73,39 @@ func TestKernelsAllocateNothing(t *testing.T) {
 		{"ResidualBackward", func() error { return ResidualBackward(dx, dy, out) }},
 		{"SinusoidalPositions", func() error { return SinusoidalPositions(wpe) }},
 	}
+	// Large enough for the row-wise and element-wise kernels to run
+	// several parts on the pool, with partial sums for the norms.
+	prev := parallel.SetThreads(2)
+	defer parallel.SetThreads(prev)
+	px, pdy, pout, pdx := randT(13, 1, thrN, thrC), randT(14, 1, thrN, thrC), tensor.New(thrN, thrC), tensor.New(thrN, thrC)
+	pg, pbeta, pdg, pdbeta := randT(15, 1, thrC), randT(16, 1, thrC), tensor.New(thrC), tensor.New(thrC)
+	pmean, prstd, plosses := tensor.New(thrN), tensor.New(thrN), tensor.New(thrN)
+	ptargets := make([]int32, thrN)
+	for i := range ptargets {
+		ptargets[i] = int32(i % thrC)
+	}
+	calls = append(calls, []struct {
+		name string
+		f    func() error
+	}{
+		{"LayerNormForward/parallel", func() error { return LayerNormForward(pout, pmean, prstd, px, pg, pbeta, 1e-5) }},
+		{"LayerNormBackward/parallel", func() error { return LayerNormBackward(pdx, pdg, pdbeta, pdy, px, pg, pmean, prstd) }},
+		{"RMSNormForward/parallel", func() error { return RMSNormForward(pout, prstd, px, pg, 1e-5) }},
+		{"RMSNormBackward/parallel", func() error { return RMSNormBackward(pdx, pdg, pdy, px, pg, prstd) }},
+		{"GELUForward/parallel", func() error { return GELUForward(pout, px, GELUTanh) }},
+		{"GELUBackward/parallel", func() error { return GELUBackward(pdx, px, pdy, GELUErf) }},
+		{"SoftmaxForward/parallel", func() error { return SoftmaxForward(pout, px) }},
+		{"SoftmaxBackward/parallel", func() error { return SoftmaxBackward(pdx, pout, pdy) }},
+		{"LogSoftmaxForward/parallel", func() error { return LogSoftmaxForward(pout, px) }},
+		{"LogSoftmaxBackward/parallel", func() error { return LogSoftmaxBackward(pdx, pout, pdy) }},
+		{"CrossEntropyForward/parallel", func() error {
+			_, _, err := CrossEntropyForward(plosses, pout, px, ptargets, -100)
+			return err
+		}},
+		{"CrossEntropyBackward/parallel", func() error { return CrossEntropyBackward(pdx, pout, ptargets, -100, 1) }},
+		{"ResidualForward/parallel", func() error { return ResidualForward(pout, px, pdy) }},
+		{"ResidualBackward/parallel", func() error { return ResidualBackward(pdx, pout, pdy) }},
+	}...)
 	for _, call := range calls {
 		must(t, call.f()) // warm up: Gemm fills its buffer free list
 		var err error

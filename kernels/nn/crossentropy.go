@@ -34,26 +34,17 @@ func CrossEntropyForward(losses, probs, logits *tensor.Tensor, targets []int32, 
 	if err := checkTargets("nn.CrossEntropyForward", "logits", logits, targets, ignoreIndex); err != nil {
 		return 0, 0, err
 	}
-	n, v := logits.Rows(), logits.Cols()
+	j := rowJobs.get()
+	*j = rowJob{kind: crossEntropyFwd, c: logits.Cols(), inp: logits.Data, out: probs.Data,
+		losses: losses.Data, targets: targets, ignore: ignoreIndex}
+	runRows(j, logits.Rows())
+	// The mean, serially in row order whatever the split.
 	var total float64
-	for r := range n {
-		x, p := logits.Data[r*v:(r+1)*v], probs.Data[r*v:(r+1)*v]
-		t := targets[r]
-		var xt float32
+	for r, t := range targets {
 		if t != ignoreIndex {
-			xt = x[t] // read before p overwrites it when probs aliases logits
+			total += float64(losses.Data[r])
+			count++
 		}
-		m := vmath.Max(x)
-		s := vmath.ExpSubSum(p, x, m)
-		vmath.Scale(p, 1/s)
-		if t == ignoreIndex {
-			losses.Data[r] = 0
-			continue
-		}
-		l := float32(math.Log(float64(s))) + (m - xt)
-		losses.Data[r] = l
-		total += float64(l)
-		count++
 	}
 	if count == 0 {
 		return 0, 0, nil
@@ -93,17 +84,46 @@ func CrossEntropyBackward(dlogits, probs *tensor.Tensor, targets []int32, ignore
 	if count == 0 {
 		return nil
 	}
-	scale := dloss / float32(count)
-	v := probs.Cols()
-	for r, t := range targets {
-		if t == ignoreIndex {
+	j := rowJobs.get()
+	*j = rowJob{kind: crossEntropyBwd, c: probs.Cols(), out: probs.Data, dinp: dlogits.Data,
+		targets: targets, ignore: ignoreIndex, scale: dloss / float32(count)}
+	runRows(j, probs.Rows())
+	return nil
+}
+
+// crossEntropyForward sets the probabilities and losses of rows [lo, hi).
+func (j *rowJob) crossEntropyForward(lo, hi int) {
+	v := j.c
+	for r := lo; r < hi; r++ {
+		x, p := j.inp[r*v:(r+1)*v], j.out[r*v:(r+1)*v]
+		t := j.targets[r]
+		var xt float32
+		if t != j.ignore {
+			xt = x[t] // read before p overwrites it when probs aliases logits
+		}
+		m := vmath.Max(x)
+		s := vmath.ExpSubSum(p, x, m)
+		vmath.Scale(p, 1/s)
+		if t == j.ignore {
+			j.losses[r] = 0
 			continue
 		}
-		dx := dlogits.Data[r*v : (r+1)*v]
-		vmath.Axpy(scale, probs.Data[r*v:(r+1)*v], dx)
-		dx[t] -= scale
+		j.losses[r] = float32(math.Log(float64(s))) + (m - xt)
 	}
-	return nil
+}
+
+// crossEntropyBackward accumulates the logits' gradient of rows [lo, hi).
+func (j *rowJob) crossEntropyBackward(lo, hi int) {
+	v := j.c
+	for r := lo; r < hi; r++ {
+		t := j.targets[r]
+		if t == j.ignore {
+			continue
+		}
+		dx := j.dinp[r*v : (r+1)*v]
+		vmath.Axpy(j.scale, j.out[r*v:(r+1)*v], dx)
+		dx[t] -= j.scale
+	}
 }
 
 // checkTargets requires one target per row of x (N.., V), named name, each

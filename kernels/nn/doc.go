@@ -36,13 +36,23 @@
 //
 // # Speed and determinism
 //
-// Kernels allocate nothing: validation (tensor.Check, on the stack) builds
-// an error only when there is one, and element-wise and log-softmax kernels
-// use small stack buffers to vectorise exponentials through vmath.Exp and
-// vmath.ExpSubSum. Matrix products go through blas.Gemm,
-// which parallelises deterministically. The row-wise kernels (norms,
-// softmax, cross-entropy) run serially for now, over eight partial sums per
-// row in a fixed order; results are bit-identical for any thread count.
+// Kernels allocate nothing once warm: validation (tensor.Check, on the
+// stack) builds an error only when there is one, element-wise and
+// log-softmax kernels use small stack buffers to vectorise exponentials
+// through vmath.Exp and vmath.ExpSubSum, and per-call state lives in job
+// structs kept on free lists. Matrix products go through blas.Gemm, which
+// parallelises deterministically.
+//
+// The norms, GELU, softmax, log-softmax, cross-entropy and the residual
+// run on kernels/parallel's pool too (parallel.go): the work is cut into
+// parts by rows or elements, with the number and boundaries of the parts
+// fixed by the problem size alone; an input of at most one part's worth
+// (16K elements) is a single part and runs serially on the caller. Row
+// reductions keep eight partial sums in a fixed order, and sums over rows
+// (the norms' weight and bias gradients) are taken per part and combined
+// in part order, so results are bit-identical for any thread count
+// (TestSameBitsForAnyThreadCount). The GELU loops are straight-line
+// arithmetic with no data-dependent branch.
 //
 // # References
 //

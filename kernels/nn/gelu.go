@@ -61,15 +61,12 @@ func GELUForward(out, inp *tensor.Tensor, approx GELUApprox) error {
 	if err := checkApprox("nn.GELUForward", approx); err != nil {
 		return err
 	}
-	x, y := inp.Data, out.Data[:len(inp.Data)]
-	for c0 := 0; c0 < len(x); c0 += chunk {
-		c1 := min(c0+chunk, len(x))
-		if approx == GELUErf {
-			geluErfChunk(y[c0:c1], nil, x[c0:c1], nil)
-		} else {
-			geluTanhChunk(y[c0:c1], x[c0:c1])
-		}
+	j := elemJobs.get()
+	*j = elemJob{kind: geluTanhFwd, x: inp.Data, out: out.Data[:len(inp.Data)]}
+	if approx == GELUErf {
+		j.kind = geluErfFwd
 	}
+	runElem(j)
 	return nil
 }
 
@@ -87,15 +84,12 @@ func GELUBackward(dinp, inp, dout *tensor.Tensor, approx GELUApprox) error {
 	if dinp == nil {
 		return nil
 	}
-	x, dy, dx := inp.Data, dout.Data[:len(inp.Data)], dinp.Data[:len(inp.Data)]
-	for c0 := 0; c0 < len(x); c0 += chunk {
-		c1 := min(c0+chunk, len(x))
-		if approx == GELUErf {
-			geluErfChunk(nil, dx[c0:c1], x[c0:c1], dy[c0:c1])
-		} else {
-			geluTanhGradChunk(dx[c0:c1], x[c0:c1], dy[c0:c1])
-		}
+	j := elemJobs.get()
+	*j = elemJob{kind: geluTanhBwd, x: inp.Data, y: dout.Data[:len(inp.Data)], d: dinp.Data[:len(inp.Data)]}
+	if approx == GELUErf {
+		j.kind = geluErfBwd
 	}
+	runElem(j)
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/attnlab/attnlab/kernels/tensor"
-	"github.com/attnlab/attnlab/kernels/vmath"
 )
 
 // LayerNormForward normalises each row of inp over its last dimension (Ba,
@@ -32,15 +31,26 @@ func LayerNormForward(out, mean, rstd, inp, weight, bias *tensor.Tensor, eps flo
 	if err := chk.Err(); err != nil {
 		return err
 	}
-	n, c := inp.Rows(), inp.Cols()
-	w := weight.Data // (C)
-	for r := range n {
-		x, y := inp.Data[r*c:(r+1)*c], out.Data[r*c:(r+1)*c]
+	j := newNormJob(layerNormFwd, inp.Rows(), inp.Cols(), maxParts)
+	j.eps, j.inp, j.w, j.out, j.mean, j.rstd = eps, inp.Data, weight.Data, out.Data, mean.Data, rstd.Data
+	if bias != nil {
+		j.b = bias.Data
+	}
+	j.run(nil, nil)
+	return nil
+}
+
+// layerNormForward normalises rows [lo, hi).
+func (j *normJob) layerNormForward(lo, hi int) {
+	c := j.c
+	w := j.w[:c]
+	for r := lo; r < hi; r++ {
+		x, y := j.inp[r*c:(r+1)*c], j.out[r*c:(r+1)*c]
 		m := sum(x) / float32(c)
 		v := sumSqDev(x, m) / float32(c)
-		s := float32(1 / math.Sqrt(float64(v+eps)))
-		if bias != nil {
-			b := bias.Data[:c]
+		s := float32(1 / math.Sqrt(float64(v+j.eps)))
+		if j.b != nil {
+			b := j.b[:c]
 			for i := range y {
 				y[i] = (x[i]-m)*s*w[i] + b[i]
 			}
@@ -49,9 +59,8 @@ func LayerNormForward(out, mean, rstd, inp, weight, bias *tensor.Tensor, eps flo
 				y[i] = (x[i] - m) * s * w[i]
 			}
 		}
-		mean.Data[r], rstd.Data[r] = m, s
+		j.mean[r], j.rstd[r] = m, s
 	}
-	return nil
 }
 
 // LayerNormBackward accumulates the gradients of LayerNormForward. With
@@ -78,46 +87,55 @@ func LayerNormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd *tens
 	if err := chk.Err(); err != nil {
 		return err
 	}
-	n, c := inp.Rows(), inp.Cols()
-	w := weight.Data // (C)
-	for r := range n {
-		x, dy := inp.Data[r*c:(r+1)*c], dout.Data[r*c:(r+1)*c]
-		m, s := mean.Data[r], rstd.Data[r]
-		if dbias != nil {
-			vmath.Axpy(1, dy, dbias.Data)
-		}
-		if dweight != nil {
-			dw := dweight.Data[:c]
-			for i := range dw {
-				dw[i] += (x[i] - m) * s * dy[i]
+	j := newNormJob(layerNormBwd, inp.Rows(), inp.Cols(), maxReduceParts)
+	j.inp, j.w, j.dout, j.mean, j.rstd = inp.Data, weight.Data, dout.Data, mean.Data, rstd.Data
+	if dinp != nil {
+		j.dinp = dinp.Data
+	}
+	var dw, db []float32
+	if dweight != nil {
+		dw = dweight.Data
+	}
+	if dbias != nil {
+		db = dbias.Data
+	}
+	j.run(dw, db)
+	return nil
+}
+
+// layerNormBackward accumulates dinp over rows [lo, hi) and adds the rows'
+// contributions to the weight and bias gradients into pw and pb (either
+// may be nil).
+func (j *normJob) layerNormBackward(lo, hi int, pw, pb []float32) {
+	c := j.c
+	w := j.w[:c]
+	for r := lo; r < hi; r++ {
+		x, dy := j.inp[r*c:(r+1)*c], j.dout[r*c:(r+1)*c]
+		dy = dy[:len(x)]
+		m, s := j.mean[r], j.rstd[r]
+		if pb != nil {
+			pb := pb[:len(dy)]
+			for i, v := range dy {
+				pb[i] += v
 			}
 		}
-		if dinp == nil {
+		if pw != nil {
+			pw := pw[:len(x)]
+			for i, v := range x {
+				pw[i] += (v - m) * s * dy[i]
+			}
+		}
+		if j.dinp == nil {
 			continue
 		}
-		// Two row means, eight partial sums each as in reduce.go.
-		var g, gn [8]float32
-		i := 0
-		for ; i+8 <= c; i += 8 {
-			for k := range 8 {
-				gi := w[i+k] * dy[i+k]
-				g[k] += gi
-				gn[k] += gi * (x[i+k] - m) * s
-			}
-		}
-		for ; i < c; i++ {
-			gi := w[i] * dy[i]
-			g[0] += gi
-			gn[0] += gi * (x[i] - m) * s
-		}
-		gMean := (((g[0] + g[1]) + (g[2] + g[3])) + ((g[4] + g[5]) + (g[6] + g[7]))) / float32(c)
-		gnMean := (((gn[0] + gn[1]) + (gn[2] + gn[3])) + ((gn[4] + gn[5]) + (gn[6] + gn[7]))) / float32(c)
-		dx := dinp.Data[r*c : (r+1)*c]
-		for i := range dx {
-			dx[i] += (w[i]*dy[i] - gMean - (x[i]-m)*s*gnMean) * s
+		g, gn := layerNormRowSums(w, dy, x, m, s)
+		gMean, gnMean := g/float32(c), gn/float32(c)
+		dx := j.dinp[r*c : (r+1)*c]
+		dx = dx[:len(x)]
+		for i, v := range x {
+			dx[i] += (w[i]*dy[i] - gMean - (v-m)*s*gnMean) * s
 		}
 	}
-	return nil
 }
 
 // checkNorm validates the input of a normalisation layer, inp (N.., C),

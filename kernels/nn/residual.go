@@ -1,9 +1,6 @@
 package nn
 
-import (
-	"github.com/attnlab/attnlab/kernels/tensor"
-	"github.com/attnlab/attnlab/kernels/vmath"
-)
+import "github.com/attnlab/attnlab/kernels/tensor"
 
 // ResidualForward sets out = a + b, the skip connection of He et al. 2016
 // around every transformer sub-layer. a, b and out have the same shape
@@ -16,10 +13,9 @@ func ResidualForward(out, a, b *tensor.Tensor) error {
 	if err := chk.Err(); err != nil {
 		return err
 	}
-	y, x := out.Data[:len(a.Data)], b.Data[:len(a.Data)]
-	for i, v := range a.Data {
-		y[i] = v + x[i]
-	}
+	j := elemJobs.get()
+	*j = elemJob{kind: residualFwd, x: a.Data, y: b.Data[:len(a.Data)], out: out.Data[:len(a.Data)]}
+	runElem(j)
 	return nil
 }
 
@@ -35,11 +31,17 @@ func ResidualBackward(da, db, dout *tensor.Tensor) error {
 	if err := chk.Err(); err != nil {
 		return err
 	}
+	if da == nil && db == nil {
+		return nil
+	}
+	j := elemJobs.get()
+	*j = elemJob{kind: residualBwd, x: dout.Data}
 	if da != nil {
-		vmath.Axpy(1, dout.Data, da.Data)
+		j.d = da.Data[:len(dout.Data)]
 	}
 	if db != nil {
-		vmath.Axpy(1, dout.Data, db.Data)
+		j.e = db.Data[:len(dout.Data)]
 	}
+	runElem(j)
 	return nil
 }

@@ -24,18 +24,26 @@ func RMSNormForward(out, rstd, inp, weight *tensor.Tensor, eps float32) error {
 	if err := chk.Err(); err != nil {
 		return err
 	}
-	n, c := inp.Rows(), inp.Cols()
-	w := weight.Data // (C)
-	for r := range n {
-		x, y := inp.Data[r*c:(r+1)*c], out.Data[r*c:(r+1)*c]
-		ms := sumSqDev(x, 0) / float32(c)
-		s := float32(1 / math.Sqrt(float64(ms+eps)))
-		for i := range y {
-			y[i] = x[i] * s * w[i]
-		}
-		rstd.Data[r] = s
-	}
+	j := newNormJob(rmsNormFwd, inp.Rows(), inp.Cols(), maxParts)
+	j.eps, j.inp, j.w, j.out, j.rstd = eps, inp.Data, weight.Data, out.Data, rstd.Data
+	j.run(nil, nil)
 	return nil
+}
+
+// rmsNormForward normalises rows [lo, hi).
+func (j *normJob) rmsNormForward(lo, hi int) {
+	c := j.c
+	w := j.w[:c]
+	for r := lo; r < hi; r++ {
+		x, y := j.inp[r*c:(r+1)*c], j.out[r*c:(r+1)*c]
+		y = y[:len(x)]
+		ms := sumSqDev(x, 0) / float32(c)
+		s := float32(1 / math.Sqrt(float64(ms+j.eps)))
+		for i, v := range x {
+			y[i] = v * s * w[i]
+		}
+		j.rstd[r] = s
+	}
 }
 
 // RMSNormBackward accumulates the gradients of RMSNormForward. With
@@ -59,37 +67,44 @@ func RMSNormBackward(dinp, dweight, dout, inp, weight, rstd *tensor.Tensor) erro
 	if err := chk.Err(); err != nil {
 		return err
 	}
-	n, c := inp.Rows(), inp.Cols()
-	w := weight.Data // (C)
-	for r := range n {
-		x, dy := inp.Data[r*c:(r+1)*c], dout.Data[r*c:(r+1)*c]
-		s := rstd.Data[r]
-		if dweight != nil {
-			dw := dweight.Data[:c]
-			for i := range dw {
-				dw[i] += x[i] * s * dy[i]
+	j := newNormJob(rmsNormBwd, inp.Rows(), inp.Cols(), maxReduceParts)
+	j.inp, j.w, j.dout, j.rstd = inp.Data, weight.Data, dout.Data, rstd.Data
+	if dinp != nil {
+		j.dinp = dinp.Data
+	}
+	var dw []float32
+	if dweight != nil {
+		dw = dweight.Data
+	}
+	j.run(dw, nil)
+	return nil
+}
+
+// rmsNormBackward accumulates dinp over rows [lo, hi) and adds the rows'
+// contributions to the weight gradient into pw (nil if not wanted).
+func (j *normJob) rmsNormBackward(lo, hi int, pw []float32) {
+	c := j.c
+	w := j.w[:c]
+	for r := lo; r < hi; r++ {
+		x, dy := j.inp[r*c:(r+1)*c], j.dout[r*c:(r+1)*c]
+		dy = dy[:len(x)]
+		s := j.rstd[r]
+		if pw != nil {
+			pw := pw[:len(x)]
+			for i, v := range x {
+				pw[i] += v * s * dy[i]
 			}
 		}
-		if dinp == nil {
+		if j.dinp == nil {
 			continue
 		}
-		var gn [8]float32 // partial sums of g·n, as in reduce.go
-		i := 0
-		for ; i+8 <= c; i += 8 {
-			for k := range 8 {
-				gn[k] += w[i+k] * dy[i+k] * x[i+k] * s
-			}
-		}
-		for ; i < c; i++ {
-			gn[0] += w[i] * dy[i] * x[i] * s
-		}
-		gnMean := (((gn[0] + gn[1]) + (gn[2] + gn[3])) + ((gn[4] + gn[5]) + (gn[6] + gn[7]))) / float32(c)
-		dx := dinp.Data[r*c : (r+1)*c]
-		for i := range dx {
-			dx[i] += (w[i]*dy[i] - x[i]*s*gnMean) * s
+		gnMean := rmsNormRowSum(w, dy, x, s) / float32(c)
+		dx := j.dinp[r*c : (r+1)*c]
+		dx = dx[:len(x)]
+		for i, v := range x {
+			dx[i] += (w[i]*dy[i] - v*s*gnMean) * s
 		}
 	}
-	return nil
 }
 
 // rmsNormForwardNaive is the reference for RMSNormForward, in float64.

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 
+	"github.com/attnlab/attnlab/kernels/parallel"
 	"github.com/attnlab/attnlab/kernels/tensor"
 	"github.com/attnlab/attnlab/kernels/vmath"
 )
@@ -22,13 +23,19 @@ func SoftmaxForward(out, inp *tensor.Tensor) error {
 	if err := checkRowwiseForward("nn.SoftmaxForward", out, inp); err != nil {
 		return err
 	}
-	n, c := inp.Rows(), inp.Cols()
-	for r := range n {
-		x, y := inp.Data[r*c:(r+1)*c], out.Data[r*c:(r+1)*c]
+	j := rowJobs.get()
+	*j = rowJob{kind: softmaxFwd, c: inp.Cols(), inp: inp.Data, out: out.Data}
+	runRows(j, inp.Rows())
+	return nil
+}
+
+func (j *rowJob) softmaxForward(lo, hi int) {
+	c := j.c
+	for r := lo; r < hi; r++ {
+		x, y := j.inp[r*c:(r+1)*c], j.out[r*c:(r+1)*c]
 		s := vmath.ExpSubSum(y, x, vmath.Max(x))
 		vmath.Scale(y, 1/s)
 	}
-	return nil
 }
 
 // SoftmaxBackward accumulates the gradient of SoftmaxForward from its
@@ -38,15 +45,22 @@ func SoftmaxBackward(dinp, out, dout *tensor.Tensor) error {
 	if err := checkRowwiseBackward("nn.SoftmaxBackward", dinp, out, dout); err != nil || dinp == nil {
 		return err
 	}
-	n, c := out.Rows(), out.Cols()
-	for r := range n {
-		y, dy, dx := out.Data[r*c:(r+1)*c], dout.Data[r*c:(r+1)*c], dinp.Data[r*c:(r+1)*c]
+	j := rowJobs.get()
+	*j = rowJob{kind: softmaxBwd, c: out.Cols(), out: out.Data, dout: dout.Data, dinp: dinp.Data}
+	runRows(j, out.Rows())
+	return nil
+}
+
+func (j *rowJob) softmaxBackward(lo, hi int) {
+	c := j.c
+	for r := lo; r < hi; r++ {
+		y, dy, dx := j.out[r*c:(r+1)*c], j.dout[r*c:(r+1)*c], j.dinp[r*c:(r+1)*c]
+		dy, dx = dy[:len(y)], dx[:len(y)]
 		d := vmath.Dot(y, dy)
-		for i := range dx {
-			dx[i] += y[i] * (dy[i] - d)
+		for i, v := range y {
+			dx[i] += v * (dy[i] - d)
 		}
 	}
-	return nil
 }
 
 // LogSoftmaxForward sets each row of out to the log-softmax of inp over
@@ -57,10 +71,17 @@ func LogSoftmaxForward(out, inp *tensor.Tensor) error {
 	if err := checkRowwiseForward("nn.LogSoftmaxForward", out, inp); err != nil {
 		return err
 	}
-	n, c := inp.Rows(), inp.Cols()
+	j := rowJobs.get()
+	*j = rowJob{kind: logSoftmaxFwd, c: inp.Cols(), inp: inp.Data, out: out.Data}
+	runRows(j, inp.Rows())
+	return nil
+}
+
+func (j *rowJob) logSoftmaxForward(lo, hi int) {
+	c := j.c
 	var e [chunk]float32
-	for r := range n {
-		x, y := inp.Data[r*c:(r+1)*c], out.Data[r*c:(r+1)*c]
+	for r := lo; r < hi; r++ {
+		x, y := j.inp[r*c:(r+1)*c], j.out[r*c:(r+1)*c]
 		m := vmath.Max(x)
 		var s float32
 		for c0 := 0; c0 < c; c0 += chunk {
@@ -72,7 +93,6 @@ func LogSoftmaxForward(out, inp *tensor.Tensor) error {
 			y[i] = (v - m) - ls
 		}
 	}
-	return nil
 }
 
 // LogSoftmaxBackward accumulates the gradient of LogSoftmaxForward from its
@@ -82,10 +102,17 @@ func LogSoftmaxBackward(dinp, out, dout *tensor.Tensor) error {
 	if err := checkRowwiseBackward("nn.LogSoftmaxBackward", dinp, out, dout); err != nil || dinp == nil {
 		return err
 	}
-	n, c := out.Rows(), out.Cols()
+	j := rowJobs.get()
+	*j = rowJob{kind: logSoftmaxBwd, c: out.Cols(), out: out.Data, dout: dout.Data, dinp: dinp.Data}
+	runRows(j, out.Rows())
+	return nil
+}
+
+func (j *rowJob) logSoftmaxBackward(lo, hi int) {
+	c := j.c
 	var p [chunk]float32
-	for r := range n {
-		y, dy, dx := out.Data[r*c:(r+1)*c], dout.Data[r*c:(r+1)*c], dinp.Data[r*c:(r+1)*c]
+	for r := lo; r < hi; r++ {
+		y, dy, dx := j.out[r*c:(r+1)*c], j.dout[r*c:(r+1)*c], j.dinp[r*c:(r+1)*c]
 		sdy := sum(dy)
 		for c0 := 0; c0 < c; c0 += chunk {
 			ys := y[c0:min(c0+chunk, c)]
@@ -97,7 +124,60 @@ func LogSoftmaxBackward(dinp, out, dout *tensor.Tensor) error {
 			}
 		}
 	}
-	return nil
+}
+
+// rowKind is the kernel a rowJob runs.
+type rowKind uint8
+
+const (
+	softmaxFwd rowKind = iota
+	softmaxBwd
+	logSoftmaxFwd
+	logSoftmaxBwd
+	crossEntropyFwd
+	crossEntropyBwd
+)
+
+// rowJob is one call of a softmax-like kernel over rows of c; a part is a
+// range of rows (see parallel.go).
+type rowJob struct {
+	span
+	kind       rowKind
+	c          int
+	inp, out   []float32 // forward input and output, (N, C)
+	dout, dinp []float32 // backward, (N, C)
+	losses     []float32 // cross-entropy: (N)
+	targets    []int32   // cross-entropy: (N)
+	ignore     int32
+	scale      float32 // cross-entropy backward: dloss/count
+}
+
+var rowJobs freeList[rowJob]
+
+// runRows runs a row kernel over n rows and releases the job.
+func runRows(j *rowJob, n int) {
+	j.span = rowSpan(n, j.c, maxParts)
+	parallel.Do(j.parts(), j)
+	*j = rowJob{}
+	rowJobs.put(j)
+}
+
+func (j *rowJob) Run(part int) {
+	lo, hi := j.bounds(part)
+	switch j.kind {
+	case softmaxFwd:
+		j.softmaxForward(lo, hi)
+	case softmaxBwd:
+		j.softmaxBackward(lo, hi)
+	case logSoftmaxFwd:
+		j.logSoftmaxForward(lo, hi)
+	case logSoftmaxBwd:
+		j.logSoftmaxBackward(lo, hi)
+	case crossEntropyFwd:
+		j.crossEntropyForward(lo, hi)
+	case crossEntropyBwd:
+		j.crossEntropyBackward(lo, hi)
+	}
 }
 
 // checkRowwiseForward requires out and inp to have the same shape, with at
