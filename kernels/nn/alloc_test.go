@@ -84,6 +84,8 @@ func TestKernelsAllocateNothing(t *testing.T) {
 	for i := range ptargets {
 		ptargets[i] = int32(i % thrC)
 	}
+	pw, pdw := randT(17, 1, thrC, 24), tensor.New(thrC, 24)
+	plin := randT(18, 1, thrN, 24)
 	calls = append(calls, []struct {
 		name string
 		f    func() error
@@ -105,6 +107,7 @@ func TestKernelsAllocateNothing(t *testing.T) {
 		{"CrossEntropyBackward/parallel", func() error { return CrossEntropyBackward(pdx, pout, ptargets, -100, 1) }},
 		{"ResidualForward/parallel", func() error { return ResidualForward(pout, px, pdy) }},
 		{"ResidualBackward/parallel", func() error { return ResidualBackward(pdx, pout, pdy) }},
+		{"LinearBackward/bias/parallel", func() error { return LinearBackward(nil, pdw, pdg, pdy, plin, pw) }},
 	}...)
 	for _, call := range calls {
 		must(t, call.f()) // warm up: Gemm fills its buffer free list
