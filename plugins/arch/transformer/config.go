@@ -101,7 +101,7 @@ func parse(d sdk.Description, raw sdk.Config, in sdk.InputSpec) (hparams, error)
 		return h, errorf("the objective asks for output %q, but this architecture only produces per-token logits (Output \"tokens\", (B, T, Vocab)); classification heads are not supported yet", in.Output)
 	}
 	if in.Vocab < 1 || in.Vocab > math.MaxInt32 {
-		return h, errorf("the objective's vocabulary size is %d: want at least 1", in.Vocab)
+		return h, errorf("the objective's vocabulary size is %d: want 1 to %d (int32 token ids)", in.Vocab, math.MaxInt32)
 	}
 	if in.SeqLen < 1 {
 		return h, errorf("the objective's sequence length is %d: want at least 1", in.SeqLen)

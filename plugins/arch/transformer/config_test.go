@@ -153,7 +153,7 @@ func TestInitErrors(t *testing.T) {
 	}{
 		{"heads", sdk.Config{"d_model": 10, "heads": 4}, in, opt, bound(), `arch "transformer": d_model = 10 is not divisible by heads = 4: choose heads dividing d_model (head_dim = d_model/heads), e.g. heads = 2`},
 		{"classes", nil, sdk.InputSpec{Vocab: 11, SeqLen: 8, Batch: 2, Classes: 3, Output: "classes"}, opt, bound(), `output "classes", but this architecture only produces per-token logits`},
-		{"vocab", nil, tokensSpec(0, 8, 2), opt, bound(), "vocabulary size is 0: want at least 1"},
+		{"vocab", nil, tokensSpec(0, 8, 2), opt, bound(), "vocabulary size is 0: want 1 to 2147483647"},
 		{"seq", nil, tokensSpec(11, 0, 2), opt, bound(), "sequence length is 0"},
 		{"batch", nil, tokensSpec(11, 8, 0), opt, bound(), "batch size is 0"},
 		{"dropout", sdk.Config{"dropout": 1.0}, in, opt, bound(), "dropout = 1: want a probability in [0, 1)"},

@@ -183,3 +183,58 @@ func TestShortBatchMatchesSmallerModel(t *testing.T) {
 		sameBits(t, fmt.Sprintf("initial %s", p.name), q.v.Data[:n], p.v.Data)
 	}
 }
+
+// A key-padding mask reaches the attention: with the first token of a row
+// masked out (left padding), changing that token changes nothing at the
+// later positions, while without the mask it does.
+func TestKeyMaskHidesPadding(t *testing.T) {
+	const b, tt, vocab = 2, 6, 17
+	m := build(t, sdk.Config{"layers": 2, "d_model": 16, "heads": 2}, tokensSpec(vocab, tt, b), sdk.DefaultOptimizer(), 5)
+	logitsFor := func(first int32, masked bool) []float32 {
+		batch := randomBatch(rng.New(6), b, tt, vocab)
+		batch.Inputs.Data[tt] = first // row 1, position 0
+		if masked {
+			batch.KeyMask = ints(b, tt, func(bi, ti int) int32 {
+				if bi == 1 && ti == 0 {
+					return 0
+				}
+				return 1
+			})
+		}
+		logits, err := m.Forward(batch, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), logits.Data[(tt+1)*vocab:]...) // row 1, positions 1..T-1
+	}
+	sameBits(t, "row 1 after the masked first token", logitsFor(3, true), logitsFor(4, true))
+	if a, c := logitsFor(3, false), logitsFor(4, false); a[0] == c[0] {
+		t.Error("without the mask the first token does not affect later positions: the test proves nothing")
+	}
+}
+
+// Dropout acts in training only: evaluation Forwards are identical and
+// equal to the model without dropout; training Forwards differ from them
+// and from each other (each draws fresh masks).
+func TestDropoutOnlyInTraining(t *testing.T) {
+	const b, tt, vocab = 2, 8, 13
+	in := tokensSpec(vocab, tt, b)
+	with := build(t, sdk.Config{"layers": 1, "d_model": 16, "heads": 2, "dropout": 0.3}, in, sdk.DefaultOptimizer(), 3)
+	without := build(t, sdk.Config{"layers": 1, "d_model": 16, "heads": 2}, in, sdk.DefaultOptimizer(), 3)
+	batch := randomBatch(rng.New(4), b, tt, vocab)
+	forward := func(m *model, train bool) []float32 {
+		logits, err := m.Forward(batch, train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), logits.Data...)
+	}
+	eval := forward(with, false)
+	sameBits(t, "evaluation with dropout vs without", eval, forward(without, false))
+	sameBits(t, "second evaluation", forward(with, false), eval)
+	sameBits(t, "training Forward without dropout", forward(without, true), eval)
+	tr1, tr2 := forward(with, true), forward(with, true)
+	if tr1[0] == eval[0] || tr1[0] == tr2[0] {
+		t.Errorf("training logits %v, %v and evaluation %v: dropout did not act or repeated its masks", tr1[0], tr2[0], eval[0])
+	}
+}
