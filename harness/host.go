@@ -131,13 +131,13 @@ func (h *Host) Start(kind sdk.Kind, name string) (*Process, error) {
 
 // explainStartError turns go-plugin's start-up failures into advice.
 func explainStartError(pf PluginFile, err error) error {
-	msg := err.Error()
+	msg := strings.ToLower(err.Error())
 	switch {
 	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
 		return fmt.Errorf("plugin %s: its checksum no longer matches the lock file (was it rebuilt? run `attnlab plugins lock` to accept it): %w", pf.ID(), err)
-	case strings.Contains(msg, "Unrecognized remote plugin message"):
+	case strings.Contains(msg, "unrecognized remote plugin message"):
 		return fmt.Errorf("plugin %s wrote to stdout before its handshake; plugins must log through sdk.Logger (stderr), never stdout: %w", pf.ID(), err)
-	case strings.Contains(msg, "Incompatible API version"):
+	case strings.Contains(msg, "incompatible api version"):
 		return fmt.Errorf("plugin %s speaks another protocol version than this harness (v%d): rebuild it against this SDK: %w", pf.ID(), sdk.ProtocolVersion, err)
 	case strings.Contains(msg, "timeout"):
 		return fmt.Errorf("plugin %s did not complete its handshake in time: %w", pf.ID(), err)

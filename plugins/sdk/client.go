@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -45,13 +46,20 @@ func (s *Session) call() (context.Context, context.CancelFunc) {
 }
 
 func (s *Session) pb() *pb.Session {
-	return &pb.Session{ShmDir: s.dir, Threads: int32(s.threads)}
+	// Calls a component makes onward get 80% of our deadline, so they
+	// time out first and the error names the component that hung.
+	inner := s.callTimeout * 4 / 5
+	return &pb.Session{ShmDir: s.dir, Threads: int32(s.threads), CallTimeoutMs: inner.Milliseconds()}
 }
 
-// callErr turns a gRPC error into one that names the component and call.
-func callErr(d Description, method string, err error) error {
+// callErr turns a gRPC error into one that names the component and call;
+// ctx is the call's context, to tell a hung plugin from a failing one.
+func (s *Session) callErr(ctx context.Context, d Description, method string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s plugin %q: %s: no answer within %v: deadline exceeded (is the plugin hung?)", d.Kind, d.Name, method, s.callTimeout)
 	}
 	st, _ := status.FromError(err)
 	return fmt.Errorf("%s plugin %q: %s: %s", d.Kind, d.Name, method, st.Message())
@@ -119,7 +127,7 @@ func (a *AttentionClient) Init(cfg Config, spec AttentionSpec) error {
 	ctx, cancel := a.s.call()
 	defer cancel()
 	_, err = a.c.Init(ctx, &pb.AttentionInitRequest{Session: a.s.pb(), Config: pc, Spec: toAttentionSpec(spec)})
-	return callErr(a.Describe(), "Init", err)
+	return a.s.callErr(ctx, a.Describe(), "Init", err)
 }
 
 func (a *AttentionClient) Forward(layer int, q, k, v *tensor.Tensor, keyMask []bool) (*tensor.Tensor, error) {
@@ -142,7 +150,7 @@ func (a *AttentionClient) Forward(layer int, q, k, v *tensor.Tensor, keyMask []b
 	defer cancel()
 	rep, err := a.c.Forward(ctx, req)
 	if err != nil {
-		return nil, callErr(a.Describe(), "Forward layer "+strconv.Itoa(layer), err)
+		return nil, a.s.callErr(ctx, a.Describe(), "Forward layer "+strconv.Itoa(layer), err)
 	}
 	return a.s.mem.importTensor(rep.GetTensor())
 }
@@ -156,7 +164,7 @@ func (a *AttentionClient) Backward(layer int, dout *tensor.Tensor) (dq, dk, dv *
 	defer cancel()
 	rep, err := a.c.Backward(ctx, &pb.AttentionBackwardRequest{Layer: int32(layer), Dout: d})
 	if err != nil {
-		return nil, nil, nil, callErr(a.Describe(), "Backward layer "+strconv.Itoa(layer), err)
+		return nil, nil, nil, a.s.callErr(ctx, a.Describe(), "Backward layer "+strconv.Itoa(layer), err)
 	}
 	if dq, err = a.s.mem.importTensor(rep.GetDq()); err != nil {
 		return nil, nil, nil, err
@@ -172,14 +180,14 @@ func (a *AttentionClient) GradNormSq() (float64, error) {
 	ctx, cancel := a.s.call()
 	defer cancel()
 	r, err := a.c.GradNormSq(ctx, &pb.Empty{})
-	return r.GetValue(), callErr(a.Describe(), "GradNormSq", err)
+	return r.GetValue(), a.s.callErr(ctx, a.Describe(), "GradNormSq", err)
 }
 
 func (a *AttentionClient) Step(args StepArgs) error {
 	ctx, cancel := a.s.call()
 	defer cancel()
 	_, err := a.c.Step(ctx, toStepArgs(args))
-	return callErr(a.Describe(), "Step", err)
+	return a.s.callErr(ctx, a.Describe(), "Step", err)
 }
 
 // ArchitectureClient is an Architecture served by another process. Its
@@ -228,7 +236,7 @@ func (a *ArchitectureClient) Init(cfg Config, in InputSpec, opt Optimizer, attn 
 	defer cancel()
 	rep, err := a.c.Init(ctx, req)
 	if err != nil {
-		return callErr(a.Describe(), "Init", err)
+		return a.s.callErr(ctx, a.Describe(), "Init", err)
 	}
 	a.numParams = int(rep.GetNumParams())
 	return nil
@@ -243,7 +251,7 @@ func (a *ArchitectureClient) Forward(batch *Batch, train bool) (*tensor.Tensor, 
 	defer cancel()
 	rep, err := a.c.Forward(ctx, &pb.ArchForwardRequest{Batch: b, Train: train})
 	if err != nil {
-		return nil, callErr(a.Describe(), "Forward", err)
+		return nil, a.s.callErr(ctx, a.Describe(), "Forward", err)
 	}
 	return a.s.mem.importTensor(rep.GetTensor())
 }
@@ -256,21 +264,21 @@ func (a *ArchitectureClient) Backward(dout *tensor.Tensor) error {
 	ctx, cancel := a.s.call()
 	defer cancel()
 	_, err = a.c.Backward(ctx, &pb.TensorMessage{Tensor: d})
-	return callErr(a.Describe(), "Backward", err)
+	return a.s.callErr(ctx, a.Describe(), "Backward", err)
 }
 
 func (a *ArchitectureClient) GradNormSq() (float64, error) {
 	ctx, cancel := a.s.call()
 	defer cancel()
 	r, err := a.c.GradNormSq(ctx, &pb.Empty{})
-	return r.GetValue(), callErr(a.Describe(), "GradNormSq", err)
+	return r.GetValue(), a.s.callErr(ctx, a.Describe(), "GradNormSq", err)
 }
 
 func (a *ArchitectureClient) Step(args StepArgs) error {
 	ctx, cancel := a.s.call()
 	defer cancel()
 	_, err := a.c.Step(ctx, toStepArgs(args))
-	return callErr(a.Describe(), "Step", err)
+	return a.s.callErr(ctx, a.Describe(), "Step", err)
 }
 
 func (a *ArchitectureClient) NumParams() int { return a.numParams }
@@ -298,7 +306,7 @@ func (o *ObjectiveClient) Init(cfg Config, batch int, seed uint64) (InputSpec, e
 	defer cancel()
 	r, err := o.c.Init(ctx, &pb.ObjectiveInitRequest{Session: o.s.pb(), Config: pc, Batch: int32(batch), Seed: seed})
 	if err != nil {
-		return InputSpec{}, callErr(o.Describe(), "Init", err)
+		return InputSpec{}, o.s.callErr(ctx, o.Describe(), "Init", err)
 	}
 	return fromInputSpec(r), nil
 }
@@ -308,7 +316,7 @@ func (o *ObjectiveClient) Batch(split Split, index int) (*Batch, error) {
 	defer cancel()
 	r, err := o.c.Batch(ctx, &pb.BatchRequest{Split: string(split), Index: int64(index)})
 	if err != nil {
-		return nil, callErr(o.Describe(), "Batch", err)
+		return nil, o.s.callErr(ctx, o.Describe(), "Batch", err)
 	}
 	return o.s.mem.importBatch(r)
 }
@@ -326,7 +334,7 @@ func (o *ObjectiveClient) Loss(out *tensor.Tensor, batch *Batch) (float32, *tens
 	defer cancel()
 	r, err := o.c.Loss(ctx, &pb.LossRequest{Out: d, Batch: b})
 	if err != nil {
-		return 0, nil, nil, callErr(o.Describe(), "Loss", err)
+		return 0, nil, nil, o.s.callErr(ctx, o.Describe(), "Loss", err)
 	}
 	dout, err := o.s.mem.importTensor(r.GetDout())
 	if err != nil {

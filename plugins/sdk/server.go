@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -175,7 +176,9 @@ func (s *archServer) Init(_ context.Context, r *pb.ArchInitRequest) (*pb.ArchIni
 		if err != nil {
 			return nil, statusErr(err)
 		}
-		sess := &Session{mem: mem, ctx: context.Background()}
+		rs := r.GetSession()
+		sess := &Session{mem: mem, dir: rs.GetShmDir(), threads: int(rs.GetThreads()), ctx: context.Background(),
+			callTimeout: time.Duration(rs.GetCallTimeoutMs()) * time.Millisecond}
 		attn = Bind(&AttentionClient{c: pb.NewAttentionClient(conn), s: sess, desc: desc, described: true}, acfg, opt)
 	}
 	if err := s.impl.Init(cfg, fromInputSpec(r.GetInput()), opt, attn, r.GetSeed()); err != nil {

@@ -709,9 +709,14 @@ func (x *Scalar) GetValue() float64 {
 
 // Session is sent with every Init: where the trial's shared memory lives.
 type Session struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ShmDir        string                 `protobuf:"bytes,1,opt,name=shm_dir,json=shmDir,proto3" json:"shm_dir,omitempty"`
-	Threads       int32                  `protobuf:"varint,2,opt,name=threads,proto3" json:"threads,omitempty"` // kernel threads the component may use
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	ShmDir  string                 `protobuf:"bytes,1,opt,name=shm_dir,json=shmDir,proto3" json:"shm_dir,omitempty"`
+	Threads int32                  `protobuf:"varint,2,opt,name=threads,proto3" json:"threads,omitempty"` // kernel threads the component may use
+	// Deadline for each call the component itself makes to another
+	// component (an architecture calling attention); 0: none. The harness
+	// sets it below its own per-call deadline, so that a hung attention
+	// plugin is named as the culprit.
+	CallTimeoutMs int64 `protobuf:"varint,3,opt,name=call_timeout_ms,json=callTimeoutMs,proto3" json:"call_timeout_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -756,6 +761,13 @@ func (x *Session) GetShmDir() string {
 func (x *Session) GetThreads() int32 {
 	if x != nil {
 		return x.Threads
+	}
+	return 0
+}
+
+func (x *Session) GetCallTimeoutMs() int64 {
+	if x != nil {
+		return x.CallTimeoutMs
 	}
 	return 0
 }
@@ -1835,10 +1847,11 @@ const file_attnlab_proto_rawDesc = "" +
 	"\n" +
 	"grad_scale\x18\x03 \x01(\x02R\tgradScale\"\x1e\n" +
 	"\x06Scalar\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\x01R\x05value\"<\n" +
+	"\x05value\x18\x01 \x01(\x01R\x05value\"d\n" +
 	"\aSession\x12\x17\n" +
 	"\ashm_dir\x18\x01 \x01(\tR\x06shmDir\x12\x18\n" +
-	"\athreads\x18\x02 \x01(\x05R\athreads\"\x83\x02\n" +
+	"\athreads\x18\x02 \x01(\x05R\athreads\x12&\n" +
+	"\x0fcall_timeout_ms\x18\x03 \x01(\x03R\rcallTimeoutMs\"\x83\x02\n" +
 	"\rAttentionSpec\x12\x16\n" +
 	"\x06layers\x18\x01 \x01(\x05R\x06layers\x12\x14\n" +
 	"\x05heads\x18\x02 \x01(\x05R\x05heads\x12\x19\n" +

@@ -1,0 +1,25 @@
+// Package builtin registers attnlab's built-in components by name, for
+// running them inside the harness process (tests and the in-process
+// baseline). As plugins, the same components are served by the binaries
+// built from plugins/KIND/NAME/cmd.
+package builtin
+
+import (
+	"github.com/attnlab/attnlab/plugins/arch/transformer"
+	"github.com/attnlab/attnlab/plugins/attention/full"
+	causallm "github.com/attnlab/attnlab/plugins/objective/causal-lm"
+	"github.com/attnlab/attnlab/plugins/sdk"
+)
+
+// Attention, Architecture and Objective map plugin names to constructors.
+var (
+	Attention = map[string]func() sdk.Attention{
+		"full": full.New,
+	}
+	Architecture = map[string]func() sdk.Architecture{
+		"transformer": transformer.New,
+	}
+	Objective = map[string]func() sdk.Objective{
+		"causal-lm": causallm.New,
+	}
+)
