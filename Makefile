@@ -16,8 +16,19 @@ all: build
 deps:
 	$(GO) mod download
 
+# build compiles everything, then the attnlab binary into bin/ and every
+# plugin (plugins/KIND/NAME/cmd) into bin/plugins/KIND-NAME, and locks the
+# plugins' checksums.
 build: deps
 	$(GO) build $(PKGS)
+	$(GO) build -o bin/attnlab ./harness/cmd/attnlab
+	@mkdir -p bin/plugins
+	@for d in plugins/*/*/cmd; do \
+		kind=$$(echo $$d | cut -d/ -f2); name=$$(echo $$d | cut -d/ -f3); \
+		echo "$(GO) build -o bin/plugins/$$kind-$$name ./$$d"; \
+		$(GO) build -o bin/plugins/$$kind-$$name ./$$d || exit 1; \
+	done
+	bin/attnlab plugins lock --plugins bin/plugins
 
 # test runs every test, then the kernels again with the pure-Go fallback
 # forced by the purego build tag, so both paths are checked on every run.
