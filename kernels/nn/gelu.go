@@ -119,21 +119,23 @@ func geluTanhChunk(y, x []float32) {
 const geluTanhClamp = 9
 
 // geluTanhGradChunk accumulates dx += GELU'(x)·dy (tanh form) for at most
-// chunk elements: s = σ(2u) = 1/(1+e) with e = exp(-2u), 1 - s = e·s.
+// chunk elements: with s = σ(2u) = 1/(1+e), e = exp(-2u), 1 - s = e·s and
+// t = 2x·u'(x), GELU'(x) = s + t·(1-s)·s. The first loop computes -2u and
+// t from the clamped x; the second needs only the exponential.
 func geluTanhGradChunk(dx, x, dy []float32) {
-	var e, xc [chunk]float32
-	es, xs := e[:len(x)], xc[:len(x)]
+	var e, tt [chunk]float32
+	es, ts := e[:len(x)], tt[:len(x)]
 	dx, dy = dx[:len(x)], dy[:len(x)]
 	for i, v := range x {
 		v = min(max(v, -geluTanhClamp), geluTanhClamp)
-		xs[i] = v
-		es[i] = -2 * geluK * v * (1 + geluA*v*v)
+		v2, k2 := v*v, 2*geluK*v
+		es[i] = -k2 * (1 + geluA*v2)
+		ts[i] = k2 * (1 + 3*geluA*v2)
 	}
 	vmath.Exp(es, es)
-	for i, v := range xs {
-		s := 1 / (1 + es[i])
-		du := geluK * (1 + 3*geluA*v*v)
-		dx[i] += (s + 2*v*du*(es[i]*s)*s) * dy[i]
+	for i, e := range es {
+		s := 1 / (1 + e)
+		dx[i] += (s + ts[i]*(e*s)*s) * dy[i]
 	}
 }
 

@@ -113,16 +113,23 @@ func (j *normJob) layerNormBackward(lo, hi int, pw, pb []float32) {
 		x, dy := j.inp[r*c:(r+1)*c], j.dout[r*c:(r+1)*c]
 		dy = dy[:len(x)]
 		m, s := j.mean[r], j.rstd[r]
-		if pb != nil {
-			pb := pb[:len(dy)]
-			for i, v := range dy {
-				pb[i] += v
+		switch {
+		case pw != nil && pb != nil:
+			pw, pb := pw[:len(x)], pb[:len(x)]
+			for i, v := range x {
+				d := dy[i]
+				pw[i] += (v - m) * s * d
+				pb[i] += d
 			}
-		}
-		if pw != nil {
+		case pw != nil:
 			pw := pw[:len(x)]
 			for i, v := range x {
 				pw[i] += (v - m) * s * dy[i]
+			}
+		case pb != nil:
+			pb := pb[:len(dy)]
+			for i, v := range dy {
+				pb[i] += v
 			}
 		}
 		if j.dinp == nil {
