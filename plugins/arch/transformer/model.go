@@ -107,7 +107,10 @@ func (v *view) resize(b, t int) {
 // act allocates an activation of the given full shape, whose T dimension
 // is tdim, and returns its resizable header.
 func (m *model) act(tdim int, shape ...int) *tensor.Tensor {
-	v := &view{buf: make([]float32, tensor.Numel(shape)), tdim: tdim, t: tensor.Tensor{Shape: append([]int(nil), shape...)}}
+	// Activations live in shared memory when the model runs as a plugin,
+	// so q, k, v and their gradients reach the attention process without
+	// a copy (sdk.NewTensor is an ordinary allocation in-process).
+	v := &view{buf: sdk.NewTensor(tensor.Numel(shape)).Data, tdim: tdim, t: tensor.Tensor{Shape: append([]int(nil), shape...)}}
 	v.t.Data = v.buf
 	m.views = append(m.views, v)
 	return &v.t

@@ -48,7 +48,9 @@ type view struct {
 }
 
 func newView(shape ...int) view {
-	return view{buf: make([]float32, tensor.Numel(shape)), t: tensor.Tensor{Shape: append([]int(nil), shape...)}}
+	// In shared memory when served as a plugin: outputs and gradients
+	// reach the architecture without a copy.
+	return view{buf: sdk.NewTensor(tensor.Numel(shape)).Data, t: tensor.Tensor{Shape: append([]int(nil), shape...)}}
 }
 
 // resize points the header at the first Numel(shape) elements. shape has

@@ -113,11 +113,11 @@ func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec,
 	o.streams[0] = *root.SplitName(string(sdk.Train))
 	o.streams[1] = *root.SplitName(string(sdk.Eval))
 	for s := range o.batches {
-		o.batches[s] = &sdk.Batch{Inputs: sdk.NewInts(batch, o.seqLen), Targets: sdk.NewInts(batch, o.seqLen)}
+		o.batches[s] = &sdk.Batch{Inputs: sdk.NewIntTensor(batch, o.seqLen), Targets: sdk.NewIntTensor(batch, o.seqLen)}
 	}
 	o.losses = tensor.New(batch * o.seqLen)
 	o.probs = tensor.New(batch, o.seqLen, Vocab)
-	o.dout = tensor.New(batch, o.seqLen, Vocab)
+	o.dout = sdk.NewTensor(batch, o.seqLen, Vocab) // shared memory in a plugin: no copy on return
 	o.metrics = sdk.Metrics{"accuracy": 0, "tokens": 0}
 	o.ready = true
 	return sdk.InputSpec{Vocab: Vocab, SeqLen: o.seqLen, Batch: batch, Output: "tokens"}, nil
