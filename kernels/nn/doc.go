@@ -45,15 +45,15 @@
 //
 // The norms, GELU, softmax, log-softmax, cross-entropy, the residual and
 // LinearBackward's bias gradient run on kernels/parallel's pool too
-// (parallel.go): the work is cut into parts by rows, elements or columns,
-// with the number and boundaries of the parts fixed by the problem size
-// alone; an input of at most one part's worth (16K elements) is a single
-// part and runs serially on the caller. Row reductions keep eight partial
-// sums in a fixed order; sums over rows are taken per part and combined in
-// part order (the norms' weight and bias gradients) or per column in
-// blocks of rows (the bias gradient), so results are bit-identical for
-// any thread count (TestSameBitsForAnyThreadCount). The GELU loops are
-// straight-line arithmetic with no data-dependent branch.
+// (parallel.go): the work is cut into parts by rows or elements, with
+// the number and boundaries of the parts fixed by the problem size alone;
+// an input of at most one part's worth (16K elements) is a single part
+// and runs serially on the caller. Row reductions keep eight partial
+// sums in a fixed order, and sums over rows (the norms' weight and bias
+// gradients, the bias gradient) are taken per part and combined in part
+// order, so results are bit-identical for any thread count
+// (TestSameBitsForAnyThreadCount). The GELU loops are straight-line
+// arithmetic with no data-dependent branch.
 //
 // # References
 //

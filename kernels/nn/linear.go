@@ -4,6 +4,7 @@ import (
 	"github.com/attnlab/attnlab/kernels/blas"
 	"github.com/attnlab/attnlab/kernels/parallel"
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/kernels/vmath"
 )
 
 // LinearForward computes out = inp·weightᵀ + bias, the fully connected
@@ -41,8 +42,8 @@ func LinearForward(out, inp, weight, bias *tensor.Tensor) error {
 //	dbias   (OC)      += sum of dout over rows
 //
 // dout has out's shape (N.., OC). Any of dinp, dweight and dbias may be nil.
-// The products run through blas.Gemm; dbias is a column sum of dout in
-// blocks of rows (addColumnSums), split across threads by columns.
+// The products run through blas.Gemm; dbias is a column sum of dout
+// (addColumnSums), split across threads by rows.
 func LinearBackward(dinp, dweight, dbias, dout, inp, weight *tensor.Tensor) error {
 	chk := tensor.Check("nn.LinearBackward")
 	opt(chk, "dinp", dinp)
@@ -63,89 +64,67 @@ func LinearBackward(dinp, dweight, dbias, dout, inp, weight *tensor.Tensor) erro
 		blas.Gemm(true, false, oc, ci, n, 1, dout.Data, oc, inp.Data, ci, 1, dweight.Data, ci)
 	}
 	if dbias != nil {
-		j := colJobs.get()
-		*j = colSumJob{span: colSpan(n, oc), rows: n, src: dout.Data, dst: dbias.Data}
-		parallel.Do(j.parts(), j)
-		*j = colSumJob{}
-		colJobs.put(j)
+		addColumnSums(dbias.Data, dout.Data, n, oc)
 	}
 	return nil
 }
 
-// colSumJob adds the column sums of src (rows × len(dst), row-major) to
-// dst; a part is a range of columns, so no two parts touch the same sum.
+// colSumJob sums the rows of src (n × c, row-major); a part is a range of
+// rows, summed into its own vector of partial (parts × c).
 type colSumJob struct {
-	span     // over columns
-	rows     int
-	src, dst []float32
+	span
+	c       int
+	src     []float32
+	partial []float32 // kept across calls
 }
 
 var colJobs freeList[colSumJob]
 
-// colSpan cuts c columns of n rows into parts of whole 8-column strips,
-// at least partGrain elements each and at most maxParts of them.
-func colSpan(n, c int) span {
-	per := max(ceilDiv(partGrain, max(n, 1)), ceilDiv(c, maxParts))
-	return span{c, ceilDiv(per, 8) * 8}
+// addColumnSums adds to dst (c) the sum of the n rows of src (n × c). The
+// rows are cut into parts by size alone (rowSpan); each part sums its rows
+// four at a time, ((r0 + r1) + (r2 + r3)), into a zeroed vector, in row
+// order, and the parts' vectors are added up in part order before joining
+// dst. Every access runs along rows, and the order of operations does not
+// depend on the number of threads.
+func addColumnSums(dst, src []float32, n, c int) {
+	j := colJobs.get()
+	*j = colSumJob{span: rowSpan(n, c, maxReduceParts), c: c, src: src, partial: j.partial}
+	parts := j.parts()
+	j.partial = grow(j.partial, parts*c)
+	parallel.Do(parts, j)
+	acc := j.partial[:c]
+	for p := 1; p < parts; p++ {
+		vec := j.partial[p*c : (p+1)*c]
+		for i, v := range vec {
+			acc[i] += v
+		}
+	}
+	dst = dst[:c]
+	for i, v := range acc {
+		dst[i] += v
+	}
+	*j = colSumJob{partial: j.partial[:0]}
+	colJobs.put(j)
 }
 
 func (j *colSumJob) Run(part int) {
 	lo, hi := j.bounds(part)
-	addColumnSums(j.dst, j.src, j.rows, len(j.dst), lo, hi)
-}
-
-// colBlock is the number of rows summed before a block's sums join a
-// column's total: each column is the sum, in row order, of its blocks' sums,
-// each taken in row order from zero, so the rounding error grows with
-// colBlock + rows/colBlock rather than with rows.
-const colBlock = 64
-
-// addColumnSums adds to dst[k], for the columns k in [k0, k1), the sum of
-// src[r*ld+k] over rows r in [0, n). Eight columns at a time run down the
-// rows with their sums in registers; the columns left over are summed one
-// by one in the same order, so a column's result does not depend on which
-// path, or which part, computed it.
-func addColumnSums(dst, src []float32, n, ld, k0, k1 int) {
-	k := k0
-	for ; k+8 <= k1; k += 8 {
-		var t [8]float32
-		for r0 := 0; r0 < n; r0 += colBlock {
-			var s0, s1, s2, s3, s4, s5, s6, s7 float32
-			for r := r0; r < min(r0+colBlock, n); r++ {
-				v := src[r*ld+k : r*ld+k+8 : r*ld+k+8]
-				s0 += v[0]
-				s1 += v[1]
-				s2 += v[2]
-				s3 += v[3]
-				s4 += v[4]
-				s5 += v[5]
-				s6 += v[6]
-				s7 += v[7]
-			}
-			t[0] += s0
-			t[1] += s1
-			t[2] += s2
-			t[3] += s3
-			t[4] += s4
-			t[5] += s5
-			t[6] += s6
-			t[7] += s7
-		}
-		d := dst[k : k+8 : k+8]
-		for i, v := range t {
-			d[i] += v
+	c := j.c
+	acc := j.partial[part*c : (part+1)*c]
+	clear(acc)
+	r := lo
+	for ; r+4 <= hi; r += 4 {
+		r0 := j.src[r*c : (r+1)*c]
+		r1 := j.src[(r+1)*c : (r+2)*c][:len(r0)]
+		r2 := j.src[(r+2)*c : (r+3)*c][:len(r0)]
+		r3 := j.src[(r+3)*c : (r+4)*c][:len(r0)]
+		acc := acc[:len(r0)]
+		for i, v := range r0 {
+			acc[i] += (v + r1[i]) + (r2[i] + r3[i])
 		}
 	}
-	for ; k < k1; k++ {
-		var t float32
-		for r0 := 0; r0 < n; r0 += colBlock {
-			var s float32
-			for r := r0; r < min(r0+colBlock, n); r++ {
-				s += src[r*ld+k]
-			}
-			t += s
-		}
-		dst[k] += t
+	for ; r < hi; r++ {
+		vmath.Axpy(1, j.src[r*c:(r+1)*c], acc)
 	}
 }
 

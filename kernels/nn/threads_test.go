@@ -97,7 +97,7 @@ func threadCalls() []threadCall {
 			must(t, ResidualBackward(da, db, x(3)))
 			return map[string][]float32{"da": da.Data, "db": db.Data}
 		}},
-		{"LinearBackward", colSpan(thrN, thrC).parts(), func(t *testing.T) map[string][]float32 {
+		{"LinearBackward", reduce, func(t *testing.T) map[string][]float32 {
 			inp, weight := randT(1, 1, thrN, 70), randT(2, 0.5, thrC, 70)
 			dinp, dweight, dbias := randT(3, 1, thrN, 70), randT(4, 1, thrC, 70), randT(5, 1, thrC)
 			must(t, LinearBackward(dinp, dweight, dbias, x(6), inp, weight))
@@ -145,8 +145,8 @@ func TestSameBitsForAnyThreadCount(t *testing.T) {
 }
 
 // The parallel paths agree with the naive references too, not only with
-// themselves: the thread-count sizes exercise several parts, partial sums
-// and column strips.
+// themselves: the thread-count sizes exercise several parts and partial
+// sums.
 func TestParallelKernelsMatchNaive(t *testing.T) {
 	prev := parallel.SetThreads(2)
 	defer parallel.SetThreads(prev)
@@ -175,7 +175,7 @@ func TestParallelKernelsMatchNaive(t *testing.T) {
 	kerneltest.Close(t, "rmsnorm dinp", dinp.Data, wantDinp.Data, refTol)
 	kerneltest.Close(t, "rmsnorm dweight", dw.Data, wantDw.Data, sumTol)
 
-	// Columns in strips of 8 and leftovers, rows in several blocks.
+	// Parts of rows summed four at a time, and leftover rows.
 	dbias := randT(6, 1, c)
 	wantDbias := dbias.Clone()
 	must(t, LinearBackward(nil, nil, dbias, dout, randT(8, 1, n, 3), randT(9, 1, c, 3)))
