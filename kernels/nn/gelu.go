@@ -114,9 +114,23 @@ func geluTanhChunk(y, x []float32) {
 // precision, and GELU'(±9) gives exactly that; within the bounds
 // e = exp(-2u) stays finite (below e^67) and s = 1/(1+e) normal, so
 // 1 - s = e·s holds without cancellation and without the Inf·0 that an
-// unbounded e would give. Clamping is two min/max instructions, not a
-// data-dependent branch.
+// unbounded e would give, and x³ cannot overflow.
 const geluTanhClamp = 9
+
+// clampMag returns v with its magnitude limited to geluTanhClamp, keeping
+// its sign and passing NaN through. It works on the bits: the one unsigned
+// comparison (9 < |v| <= Inf, by wrap-around) compiles to a conditional
+// move, where min and max on floats, which must order -0 below +0 and
+// propagate NaN, take a dozen instructions.
+func clampMag(v float32) float32 {
+	const sign, lim, inf = 1 << 31, 0x41100000, 0x7f800000 // bits of 9 and of +Inf
+	b := math.Float32bits(v)
+	mag := b &^ sign
+	if mag-(lim+1) < inf-lim {
+		mag = lim
+	}
+	return math.Float32frombits(mag | b&sign)
+}
 
 // geluTanhGradChunk accumulates dx += GELU'(x)·dy (tanh form) for at most
 // chunk elements: with s = σ(2u) = 1/(1+e), e = exp(-2u), 1 - s = e·s and
@@ -127,7 +141,7 @@ func geluTanhGradChunk(dx, x, dy []float32) {
 	es, ts := e[:len(x)], tt[:len(x)]
 	dx, dy = dx[:len(x)], dy[:len(x)]
 	for i, v := range x {
-		v = min(max(v, -geluTanhClamp), geluTanhClamp)
+		v = clampMag(v)
 		v2, k2 := v*v, 2*geluK*v
 		es[i] = -k2 * (1 + geluA*v2)
 		ts[i] = k2 * (1 + 3*geluA*v2)
