@@ -87,6 +87,9 @@ var colJobs freeList[colSumJob]
 // dst. Every access runs along rows, and the order of operations does not
 // depend on the number of threads.
 func addColumnSums(dst, src []float32, n, c int) {
+	if n == 0 {
+		return
+	}
 	j := colJobs.get()
 	*j = colSumJob{span: rowSpan(n, c, maxReduceParts), c: c, src: src, partial: j.partial}
 	parts := j.parts()

@@ -150,11 +150,13 @@ func (j *normJob) run(dw, db []float32) {
 		j.partial = grow(j.partial, j.parts()*j.nvec*j.c)
 	}
 	parallel.Do(j.parts(), j)
-	if dw != nil {
-		j.combine(dw, 0)
-	}
-	if db != nil {
-		j.combine(db, 1)
+	if j.parts() > 0 { // no rows: nothing to add
+		if dw != nil {
+			j.combine(dw, 0)
+		}
+		if db != nil {
+			j.combine(db, 1)
+		}
 	}
 	*j = normJob{partial: j.partial[:0]}
 	normJobs.put(j)

@@ -182,3 +182,32 @@ func TestParallelKernelsMatchNaive(t *testing.T) {
 	linearBackwardNaive(nil, nil, wantDbias.Data, dout.Data, nil, nil, n, 3, c)
 	kerneltest.Close(t, "linear dbias", dbias.Data, wantDbias.Data, sumTol)
 }
+
+// With no rows there are no parts: the kernels write nothing and leave
+// the parameter gradients as they were.
+func TestParallelKernelsNoRows(t *testing.T) {
+	x, dy, dx, out := tensor.New(0, 8), tensor.New(0, 8), tensor.New(0, 8), tensor.New(0, 8)
+	w, b, dw, db := filled(1, 8), filled(0, 8), filled(3, 8), filled(3, 8)
+	mean, rstd, losses := tensor.New(0), tensor.New(0), tensor.New(0)
+	must(t, LayerNormForward(out, mean, rstd, x, w, b, normEps))
+	must(t, LayerNormBackward(dx, dw, db, dy, x, w, mean, rstd))
+	must(t, RMSNormForward(out, rstd, x, w, normEps))
+	must(t, RMSNormBackward(dx, dw, dy, x, w, rstd))
+	weight, dweight := filled(1, 8, 8), filled(3, 8, 8)
+	must(t, LinearBackward(dx, dweight, db, dy, x, weight))
+	must(t, SoftmaxForward(out, x))
+	must(t, SoftmaxBackward(dx, out, dy))
+	must(t, LogSoftmaxForward(out, x))
+	must(t, LogSoftmaxBackward(dx, out, dy))
+	if mean, count, err := CrossEntropyForward(losses, out, x, nil, ignore); err != nil || mean != 0 || count != 0 {
+		t.Errorf("CrossEntropyForward with no rows: %v, %v, %v", mean, count, err)
+	}
+	must(t, CrossEntropyBackward(dx, out, nil, ignore, 1))
+	must(t, GELUForward(out, x, GELUTanh))
+	must(t, GELUBackward(dx, x, dy, GELUErf))
+	must(t, ResidualForward(out, x, dy))
+	must(t, ResidualBackward(dx, out, dy))
+	checkUntouched(t, "dweight", dw, 3)
+	checkUntouched(t, "dbias", db, 3)
+	checkUntouched(t, "linear dweight", dweight, 3)
+}
