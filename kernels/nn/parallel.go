@@ -190,13 +190,11 @@ func (j *normJob) combine(dst []float32, v int) {
 func (j *normJob) Run(part int) {
 	lo, hi := j.bounds(part)
 	var pw, pb []float32
-	if j.nvec > 0 {
-		if j.dw {
-			pw = j.vec(part, 0)
-		}
-		if j.db {
-			pb = j.vec(part, 1)
-		}
+	if j.dw {
+		pw = j.vec(part, 0)
+	}
+	if j.db {
+		pb = j.vec(part, 1)
 	}
 	switch j.kind {
 	case layerNormFwd:
