@@ -113,6 +113,21 @@ func (j *normJob) layerNormBackward(lo, hi int, pw, pb []float32) {
 		x, dy := j.inp[r*c:(r+1)*c], j.dout[r*c:(r+1)*c]
 		dy = dy[:len(x)]
 		m, s := j.mean[r], j.rstd[r]
+		if j.dinp != nil && pw != nil && pb != nil {
+			// Everything wanted (a training step): one pass after the
+			// row sums, with the same operations as the passes below.
+			g, gn := layerNormRowSums(w, dy, x, m, s)
+			gMean, gnMean := g/float32(c), gn/float32(c)
+			dx := j.dinp[r*c : (r+1)*c]
+			dx, pw, pb := dx[:len(x)], pw[:len(x)], pb[:len(x)]
+			for i, v := range x {
+				d, n := dy[i], (v-m)*s
+				pw[i] += n * d
+				pb[i] += d
+				dx[i] += (w[i]*d - gMean - n*gnMean) * s
+			}
+			continue
+		}
 		switch {
 		case pw != nil && pb != nil:
 			pw, pb := pw[:len(x)], pb[:len(x)]
