@@ -134,3 +134,48 @@ func TestParallelWritersAndReader(t *testing.T) {
 		t.Errorf("StatusCounts = %v, %v", c, err)
 	}
 }
+
+// Two Stores on one file stand for two processes (two sweeps sharing
+// runs.db): their writers take turns through BEGIN IMMEDIATE and the busy
+// timeout, and neither sees "database is locked".
+func TestTwoWritersOnOneFile(t *testing.T) {
+	const points = 5000
+	a := newStore(t, Options{})
+	b, err := Open(a.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	newTrial(t, a, "shared", "from-a", nil)
+	newTrial(t, b, "shared", "from-b", nil)
+	for _, id := range []string{"from-a", "from-b"} {
+		if _, err := a.StartTrial(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, w := range []struct {
+		s  *Store
+		id string
+	}{{a, "from-a"}, {b, "from-b"}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for step := 0; step < points; step++ {
+				w.s.Log(w.id, "loss", step, 1)
+				if step%500 == 0 {
+					if err := w.s.Heartbeat(w.id); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			if err := w.s.Flush(); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := count(t, a, `SELECT count(*) FROM metrics`); n != 2*points {
+		t.Errorf("%d rows, want %d", n, 2*points)
+	}
+}
