@@ -73,7 +73,7 @@ func (h *Host) Find(kind sdk.Kind, name string) (PluginFile, error) {
 			have = append(have, p.Name)
 		}
 	}
-	return PluginFile{}, fmt.Errorf("no %s plugin %q in %s (available: %s)", kind, name, h.Dir, strings.Join(have, ", "))
+	return PluginFile{}, &UnknownPluginError{Kind: kind, Name: name, Available: have}
 }
 
 // Process is one running plugin.

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -70,7 +69,7 @@ func (l *InProcess) construct(kind sdk.Kind, name string) (sdk.Component, error)
 		}
 		names = keys(l.Registry.Objective)
 	}
-	return nil, fmt.Errorf("no built-in %s component %q (available: %s)", kind, name, strings.Join(names, ", "))
+	return nil, &UnknownPluginError{Kind: kind, Name: name, Available: names}
 }
 
 func keys[V any](m map[string]V) []string {

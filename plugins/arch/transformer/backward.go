@@ -45,7 +45,9 @@ func (m *model) Backward(dout *tensor.Tensor) error {
 		}
 	}
 	// x = wte[ids] + wpe[:T]
-	e.do(nn.PositionBackward(nil, m.wpe.g, m.dx))
+	if !m.hp.sinusoid {
+		e.do(nn.PositionBackward(nil, m.wpe.g, m.dx))
+	}
 	e.do(nn.EmbeddingBackward(m.wte.g, m.dx, m.ids))
 	if e.err != nil {
 		return errorf("embeddings backward: %w", e.err)

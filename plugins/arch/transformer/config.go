@@ -22,7 +22,7 @@ func (m *model) Describe() sdk.Description {
 		Kind:    sdk.KindArchitecture,
 		Name:    name,
 		Version: version,
-		Doc:     "decoder-only GPT (GPT-2/nanoGPT): learned positions, pre-LN blocks, GELU MLP, optionally tied LM head",
+		Doc:     "decoder-only GPT (GPT-2/nanoGPT): learned or sinusoidal positions, pre-LN blocks, GELU MLP, optionally tied LM head",
 		Params: []sdk.Param{
 			{Name: "layers", Type: sdk.Int, Default: int64(2), Min: sdk.Bound(1),
 				Doc: "number of transformer blocks"},
@@ -40,6 +40,8 @@ func (m *model) Describe() sdk.Description {
 				Doc: "share the token embedding with the LM head (GPT-2 weight tying)"},
 			{Name: "layernorm_eps", Type: sdk.Float, Default: 1e-5, Min: sdk.Bound(0),
 				Doc: "epsilon added to the variance in every layer norm"},
+			{Name: "positions", Type: sdk.String, Default: "learned", Choices: []string{"learned", "sinusoidal"},
+				Doc: "position embedding: a learned table (GPT-2) or fixed sinusoids (Vaswani et al. 2017)"},
 		},
 	}
 }
@@ -54,6 +56,7 @@ type hparams struct {
 	dropout  float32 // in [0, 1)
 	initStd  float32 // weight init standard deviation
 	tied     bool    // LM head = token embedding
+	sinusoid bool    // fixed sinusoidal positions instead of a learned table
 	lnEps    float32 // layer norm epsilon
 	vocab    int     // V
 	seqLen   int     // longest sequence, S
@@ -72,9 +75,13 @@ func parse(d sdk.Description, raw sdk.Config, in sdk.InputSpec) (hparams, error)
 		dModel:   cfg.Int("d_model"),
 		heads:    cfg.Int("heads"),
 		tied:     cfg.Bool("tie_embeddings"),
+		sinusoid: cfg.String("positions") == "sinusoidal",
 		vocab:    in.Vocab,
 		seqLen:   in.SeqLen,
 		maxBatch: in.Batch,
+	}
+	if h.sinusoid && h.dModel%2 != 0 {
+		return h, errorf("positions = sinusoidal needs an even d_model, got %d", h.dModel)
 	}
 	if h.dModel%h.heads != 0 {
 		return h, errorf("d_model = %d is not divisible by heads = %d: choose heads dividing d_model (head_dim = d_model/heads), e.g. heads = %d", h.dModel, h.heads, largestDivisor(h.dModel, h.heads))

@@ -20,7 +20,7 @@ func TestDescribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := sdk.Config{"layers": int64(2), "d_model": int64(128), "heads": int64(4), "mlp_ratio": int64(4),
-		"dropout": 0.0, "init_std": 0.02, "tie_embeddings": true, "layernorm_eps": 1e-5}
+		"dropout": 0.0, "init_std": 0.02, "tie_embeddings": true, "layernorm_eps": 1e-5, "positions": "learned"}
 	for k, v := range want {
 		if cfg[k] != v {
 			t.Errorf("default %s = %v (%T), want %v (%T)", k, cfg[k], cfg[k], v, v)
@@ -233,4 +233,30 @@ func TestUseErrors(t *testing.T) {
 	}
 	_, err = nm.Forward(&sdk.Batch{Inputs: ok.Inputs, KeyMask: ints(b, tt, func(int, int) int32 { return 1 })}, true)
 	expect("mask without capability", err, `the attention component does not list the "padding_mask" capability`)
+}
+
+// Sinusoidal positions are a fixed table: no parameter, no gradient, and
+// the model still learns.
+func TestSinusoidalPositions(t *testing.T) {
+	in := tokensSpec(11, 6, 2)
+	cfg := sdk.Config{"layers": 1, "d_model": 8, "heads": 2}
+	learned := build(t, cfg, in, sdk.DefaultOptimizer(), 1)
+	cfg["positions"] = "sinusoidal"
+	sinus := build(t, cfg, in, sdk.DefaultOptimizer(), 1)
+	if d := learned.NumParams() - sinus.NumParams(); d != 6*8 {
+		t.Errorf("sinusoidal positions saved %d parameters, want SeqLen*d_model = 48", d)
+	}
+	batch := randomBatch(rng.New(2), 2, 6, 11)
+	ce := newCrossEntropy(2, 6, 11)
+	first := trainStep(t, sinus, ce, batch, 0, 1e-2)
+	var last float64
+	for step := 1; step < 60; step++ {
+		last = trainStep(t, sinus, ce, batch, step, 1e-2)
+	}
+	if !(last < first/2) {
+		t.Errorf("loss %v -> %v with sinusoidal positions", first, last)
+	}
+	if _, err := parse(New().Describe(), sdk.Config{"positions": "sinusoidal", "d_model": 9, "heads": 3}, in); err == nil || !strings.Contains(err.Error(), "even d_model") {
+		t.Errorf("odd d_model: %v", err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/attnlab/attnlab/kernels/nn"
 	"github.com/attnlab/attnlab/kernels/optim"
 	"github.com/attnlab/attnlab/kernels/rng"
 	"github.com/attnlab/attnlab/kernels/tensor"
@@ -170,7 +171,15 @@ func (m *model) build() {
 	// Decay follows minGPT's configure_optimizers: matrices decay; biases,
 	// norm gains and the position table do not (see doc.go).
 	m.wte = m.newParam("wte.weight", false, v, c)
-	m.wpe = m.newParam("wpe.weight", true, s, c)
+	if hp.sinusoid {
+		// A fixed table: not a parameter, never updated.
+		m.wpe = &param{name: "wpe.sinusoidal", v: tensor.New(s, c)}
+		if err := nn.SinusoidalPositions(m.wpe.v); err != nil {
+			panic(err) // c is checked even in parse
+		}
+	} else {
+		m.wpe = m.newParam("wpe.weight", true, s, c)
+	}
 	for l := range hp.layers {
 		n := func(s string) string { return fmt.Sprintf("h.%d.%s", l, s) }
 		bl := &block{
@@ -221,7 +230,9 @@ func (m *model) initWeights(root *rng.RNG) {
 		}
 	}
 	normal(m.wte, std)
-	normal(m.wpe, std)
+	if !m.hp.sinusoid {
+		normal(m.wpe, std)
+	}
 	for _, bl := range m.blocks {
 		ones(bl.ln1W)
 		ones(bl.ln2W)
