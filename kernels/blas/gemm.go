@@ -65,15 +65,21 @@ type gemmJob struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 
-	packing bool // phase: pack A (true) or compute (false)
+	phase   int // phasePackA, phasePackB or phaseCompute
 	apack   []float32
+	bpack   []float32 // op(B)'s K block, all columns, packed once and shared
 	p0, kb  int
 	acc     int
 	ni, nj  int // part grid: ni row ranges × nj column blocks
 	rowsPer int // rows per row range (multiple of mr)
 }
 
-const panelsPerPackPart = 8
+const (
+	panelsPerPackPart = 8
+	phasePackA        = iota
+	phasePackB
+	phaseCompute
+)
 
 var (
 	gemmJobs  freeList[gemmJob]
@@ -137,6 +143,8 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 	if packing {
 		j.apack = getBuf(mPanels * mr * kern.kc)
 	}
+	nPanels := (n + kern.nr - 1) / kern.nr
+	j.bpack = getBuf(nPanels * kern.nr * kern.kc)
 	for p0 := 0; p0 < k; p0 += kern.kc {
 		j.p0, j.kb = p0, min(kern.kc, k-p0)
 		j.acc = 1
@@ -144,12 +152,16 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 			j.acc = 0
 		}
 		if packing {
-			j.packing = true
+			j.phase = phasePackA
 			parallel.Do((mPanels+panelsPerPackPart-1)/panelsPerPackPart, j)
-			j.packing = false
 		}
+		// Every row range reads the same B block: pack it once.
+		j.phase = phasePackB
+		parallel.Do((nPanels+panelsPerPackPart-1)/panelsPerPackPart, j)
+		j.phase = phaseCompute
 		parallel.Do(j.ni*j.nj, j)
 	}
+	putBuf(j.bpack)
 	if j.apack != nil {
 		putBuf(j.apack)
 	}
@@ -158,11 +170,19 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 }
 
 func (j *gemmJob) Run(part int) {
-	mr, kb := j.kern.mr, j.kb
-	if j.packing {
+	mr, nr, kb := j.kern.mr, j.kern.nr, j.kb
+	switch j.phase {
+	case phasePackA:
 		r0 := part * panelsPerPackPart * mr
 		rows := min(panelsPerPackPart*mr, j.m-r0)
 		packA(j.apack[r0*kb:], false, j.a, j.lda, r0, rows, j.p0, kb, mr, 1)
+		return
+	case phasePackB:
+		c0 := part * panelsPerPackPart * nr
+		cols := min(panelsPerPackPart*nr, j.n-c0)
+		dst := j.bpack[c0*kb : (c0+(cols+nr-1)/nr*nr)*kb]
+		packB(dst, j.transB, j.b, j.ldb, j.p0, kb, c0, cols, nr)
+		scaleB(dst, j.alpha)
 		return
 	}
 	pi, pj := part/j.nj, part%j.nj
@@ -170,12 +190,10 @@ func (j *gemmJob) Run(part int) {
 	rows := min(j.rowsPer, j.m-i0)
 	jc := pj * j.kern.nc
 	cols := min(j.kern.nc, j.n-jc)
-	bpack := getBuf(bufB(j.kern, j.kern.kc))
-	packB(bpack, j.transB, j.b, j.ldb, j.p0, kb, jc, cols, j.kern.nr)
-	scaleB(bpack[:j.kern.nc*kb], j.alpha)
+	scratch := getBuf(scratchLen(j.kern))
 	src := aSource{transA: j.transA, apack: j.apack, a: j.a, lda: j.lda, p0: j.p0}
-	macroKernel(j.kern, src, i0, bpack, rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc)
-	putBuf(bpack)
+	macroKernel(j.kern, src, i0, j.bpack[jc*kb:], rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, scratch)
+	putBuf(scratch)
 }
 
 // aSource says where the micro-kernel reads A for one K block. A stored
@@ -207,14 +225,6 @@ func packRowsA(lda, mr int) bool {
 	return false
 }
 
-func scaleB(b []float32, alpha float32) {
-	if alpha != 1 {
-		for i := range b {
-			b[i] *= alpha
-		}
-	}
-}
-
 // gemmSerial is the single-goroutine driver, used for small products and
 // inside batched jobs.
 func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -236,7 +246,8 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 	if packing {
 		apack = getBuf(mPanels * mr * kcb)
 	}
-	bpack := getBuf(bufB(kern, kcb))
+	bpack := getBuf(kern.nc * kcb)
+	scratch := getBuf(scratchLen(kern))
 	for p0 := 0; p0 < k; p0 += kern.kc {
 		kb := min(kern.kc, k-p0)
 		acc := 1
@@ -251,9 +262,10 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 			cols := min(kern.nc, n-jc)
 			packB(bpack, transB, b, ldb, p0, kb, jc, cols, kern.nr)
 			scaleB(bpack[:kern.nc*kb], alpha)
-			macroKernel(kern, src, 0, bpack, m, cols, kb, c[jc:], ldc, acc)
+			macroKernel(kern, src, 0, bpack, m, cols, kb, c[jc:], ldc, acc, scratch)
 		}
 	}
+	putBuf(scratch)
 	putBuf(bpack)
 	if apack != nil {
 		putBuf(apack)
@@ -266,10 +278,8 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 // stream from L2. Edge tiles go through a scratch tile computed by the same
 // micro-kernel, so every element sees the same sequence of operations
 // wherever tile boundaries fall.
-func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, cols, kb int, c []float32, ldc int, acc int) {
+func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, cols, kb int, c []float32, ldc int, acc int, scratch []float32) {
 	mr, nr := kern.mr, kern.nr
-	// The scratch tile and edge panel live at the end of the B buffer (see bufB).
-	scratch := bpack[len(bpack)-mr*nr-mr*kern.kc:]
 	tile, edge := scratch[:mr*nr], scratch[mr*nr:]
 	for i := 0; i < rows; i += mr {
 		h := min(mr, rows-i)
@@ -309,9 +319,18 @@ func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, 
 	}
 }
 
-// bufB is the size of a packed B block plus the scratch tile and edge A
-// panel that macroKernel uses.
-func bufB(kern *microKernel, kb int) int { return kern.nc*kb + kern.mr*kern.nr + kern.mr*kern.kc }
+// scaleB applies alpha to a packed B block.
+func scaleB(b []float32, alpha float32) {
+	if alpha != 1 {
+		for i := range b {
+			b[i] *= alpha
+		}
+	}
+}
+
+// scratchLen is the size of macroKernel's scratch: an edge tile of C and
+// an edge panel of A.
+func scratchLen(kern *microKernel) int { return kern.mr*kern.nr + kern.mr*kern.kc }
 
 func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	for i := range m {
