@@ -37,6 +37,7 @@ type objective struct {
 	copyVocab              int
 	mqarN, mqarK, mqarV    int
 	keyPool, valPool, perm []int // mqar scratch: (K), (V), (N)
+	copyPool               []int // copy_distinct scratch: (copy_vocab); nil: tokens may repeat
 
 	text [2][]byte // text: the train and eval byte ranges of the file
 
@@ -70,6 +71,8 @@ func (o *objective) Describe() sdk.Description {
 				Doc: "distinct eval batches; Batch(eval, i) returns batch i mod eval_batches"},
 			{Name: "copy_vocab", Type: sdk.Int, Default: int64(64), Min: sdk.Bound(2), Max: sdk.Bound(maxData),
 				Doc: "dataset=copy: data tokens are uniform in [0, copy_vocab)"},
+			{Name: "copy_distinct", Type: sdk.Bool, Default: false,
+				Doc: "dataset=copy: the string to copy has no repeated token (needs copy_vocab >= seq_len/2)"},
 			{Name: "mqar_pairs", Type: sdk.Int, Default: int64(16), Min: sdk.Bound(1), Max: sdk.Bound(maxData / 2),
 				Doc: "dataset=mqar: key-value pairs per example (seq_len must be at least 2*mqar_pairs+1)"},
 			{Name: "mqar_keys", Type: sdk.Int, Default: int64(64), Min: sdk.Bound(1), Max: sdk.Bound(maxData - 1),
@@ -102,6 +105,12 @@ func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec,
 		err = o.initText(cfg.String("path"))
 	case datasetCopy:
 		o.copyVocab = cfg.Int("copy_vocab")
+		if cfg.Bool("copy_distinct") {
+			if o.copyVocab < o.seqLen/2 {
+				err = fmt.Errorf("objective \"causal-lm\": copy_distinct needs copy_vocab >= seq_len/2 = %d distinct tokens, got copy_vocab = %d", o.seqLen/2, o.copyVocab)
+			}
+			o.copyPool = make([]int, o.copyVocab)
+		}
 	case datasetMQAR:
 		err = o.initMQAR(cfg.Int("mqar_pairs"), cfg.Int("mqar_keys"), cfg.Int("mqar_values"))
 	}

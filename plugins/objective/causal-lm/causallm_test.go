@@ -71,7 +71,7 @@ func TestDescribe(t *testing.T) {
 		t.Fatalf("Resolve(defaults): %v", err)
 	}
 	want := sdk.Config{"dataset": "copy", "path": "", "seq_len": int64(256), "eval_batches": int64(4),
-		"copy_vocab": int64(64), "mqar_pairs": int64(16), "mqar_keys": int64(64), "mqar_values": int64(64)}
+		"copy_vocab": int64(64), "copy_distinct": false, "mqar_pairs": int64(16), "mqar_keys": int64(64), "mqar_values": int64(64)}
 	if len(cfg) != len(want) {
 		t.Fatalf("defaults %v, want %v", cfg, want)
 	}
@@ -279,6 +279,39 @@ func TestBatchAndLossAllocateNothing(t *testing.T) {
 		run()
 		if n := testing.AllocsPerRun(20, run); n != 0 {
 			t.Errorf("%s: Batch+Loss allocate %v times per call, want 0", name, n)
+		}
+	}
+}
+
+func TestCopyDistinct(t *testing.T) {
+	o := New()
+	if _, err := o.Init(sdk.Config{"dataset": "copy", "seq_len": 64, "copy_vocab": 40, "copy_distinct": true}, 2, 1); err == nil || !strings.Contains(err.Error(), "copy_distinct needs copy_vocab >= seq_len/2 = 32") {
+		// 40 >= 32: this one is fine
+		if err != nil {
+			t.Fatalf("Init: %v", err)
+		}
+	}
+	if _, err := New().Init(sdk.Config{"dataset": "copy", "seq_len": 64, "copy_vocab": 20, "copy_distinct": true}, 2, 1); err == nil || !strings.Contains(err.Error(), "copy_distinct needs copy_vocab >= seq_len/2 = 32 distinct tokens, got copy_vocab = 20") {
+		t.Fatalf("too small a vocabulary: %v", err)
+	}
+	for i := range 5 {
+		b, err := o.Batch(sdk.Train, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for e := range 2 {
+			seen := map[int32]bool{}
+			for _, x := range b.Inputs.Data[e*64 : e*64+32] {
+				if seen[x] || x < 0 || x >= 40 {
+					t.Fatalf("batch %d example %d: token %d repeated or out of range", i, e, x)
+				}
+				seen[x] = true
+			}
+			for j := range 31 {
+				if b.Inputs.Data[e*64+33+j] != b.Inputs.Data[e*64+j] {
+					t.Fatal("not a copy")
+				}
+			}
 		}
 	}
 }

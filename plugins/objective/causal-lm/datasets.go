@@ -13,8 +13,14 @@ import (
 func (o *objective) copyExample(in, tg []int32, r *rng.RNG) {
 	T := len(in)
 	L := T / 2
-	for i := range L {
-		in[i] = int32(r.Intn(o.copyVocab))
+	if o.copyPool != nil {
+		for i, x := range sample(o.copyPool, L, r) {
+			in[i] = int32(x)
+		}
+	} else {
+		for i := range L {
+			in[i] = int32(r.Intn(o.copyVocab))
+		}
 	}
 	in[L] = Sep
 	copy(in[L+1:], in[:T-L-1]) // x_0..x_{L-2}, and x_{L-1} when T is odd
