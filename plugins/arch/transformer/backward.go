@@ -45,7 +45,7 @@ func (m *model) Backward(dout *tensor.Tensor) error {
 		}
 	}
 	// x = wte[ids] + wpe[:T]
-	if !m.hp.sinusoid {
+	if !m.hp.sinusoid && !m.hp.rope {
 		e.do(nn.PositionBackward(nil, m.wpe.g, m.dx))
 	}
 	e.do(nn.EmbeddingBackward(m.wte.g, m.dx, m.ids))
@@ -90,6 +90,15 @@ func (m *model) blockBackward(l int, bl *block, in, din *tensor.Tensor) error {
 		if g == nil || !tensor.SameShape(g.Shape, bl.q.Shape) || len(g.Data) != len(bl.q.Data) {
 			return errorf("block %d backward: attention returned a gradient of shape %s, want q's shape %s", l, describe(g), tensor.FormatShape(bl.q.Shape))
 		}
+	}
+	if m.hp.rope {
+		// The attention's gradients may be read-only views of another
+		// process's memory: un-rotate copies.
+		copy(bl.dqRot.Data, dq.Data)
+		copy(bl.dkRot.Data, dk.Data)
+		e.do(attention.RotaryBackward(bl.dqRot, m.ropeCos, m.ropeSin))
+		e.do(attention.RotaryBackward(bl.dkRot, m.ropeCos, m.ropeSin))
+		dq, dk = bl.dqRot, bl.dkRot
 	}
 	e.do(attention.SplitHeadsBackward(bl.dqkv, dq, dk, dv))
 	e.do(nn.LinearBackward(bl.dln1, bl.qkvW.g, bl.qkvB.g, bl.dqkv, bl.ln1, bl.qkvW.v))

@@ -40,8 +40,8 @@ func (m *model) Describe() sdk.Description {
 				Doc: "share the token embedding with the LM head (GPT-2 weight tying)"},
 			{Name: "layernorm_eps", Type: sdk.Float, Default: 1e-5, Min: sdk.Bound(0),
 				Doc: "epsilon added to the variance in every layer norm"},
-			{Name: "positions", Type: sdk.String, Default: "learned", Choices: []string{"learned", "sinusoidal"},
-				Doc: "position embedding: a learned table (GPT-2) or fixed sinusoids (Vaswani et al. 2017)"},
+			{Name: "positions", Type: sdk.String, Default: "learned", Choices: []string{"learned", "sinusoidal", "rope"},
+				Doc: "positions: a learned table (GPT-2), fixed sinusoids (Vaswani et al. 2017) or rotary q/k (RoFormer)"},
 		},
 	}
 }
@@ -57,6 +57,7 @@ type hparams struct {
 	initStd  float32 // weight init standard deviation
 	tied     bool    // LM head = token embedding
 	sinusoid bool    // fixed sinusoidal positions instead of a learned table
+	rope     bool    // rotary positions on q and k instead of an additive table
 	lnEps    float32 // layer norm epsilon
 	vocab    int     // V
 	seqLen   int     // longest sequence, S
@@ -76,12 +77,16 @@ func parse(d sdk.Description, raw sdk.Config, in sdk.InputSpec) (hparams, error)
 		heads:    cfg.Int("heads"),
 		tied:     cfg.Bool("tie_embeddings"),
 		sinusoid: cfg.String("positions") == "sinusoidal",
+		rope:     cfg.String("positions") == "rope",
 		vocab:    in.Vocab,
 		seqLen:   in.SeqLen,
 		maxBatch: in.Batch,
 	}
 	if h.sinusoid && h.dModel%2 != 0 {
 		return h, errorf("positions = sinusoidal needs an even d_model, got %d", h.dModel)
+	}
+	if h.rope && h.dModel%h.heads == 0 && (h.dModel/h.heads)%2 != 0 {
+		return h, errorf("positions = rope needs an even head_dim = d_model/heads, got %d", h.dModel/h.heads)
 	}
 	if h.dModel%h.heads != 0 {
 		return h, errorf("d_model = %d is not divisible by heads = %d: choose heads dividing d_model (head_dim = d_model/heads), e.g. heads = %d", h.dModel, h.heads, largestDivisor(h.dModel, h.heads))

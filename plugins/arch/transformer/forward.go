@@ -41,7 +41,9 @@ func (m *model) Forward(batch *sdk.Batch, train bool) (*tensor.Tensor, error) {
 
 	var e firstErr
 	e.do(nn.EmbeddingForward(m.x, m.ids, m.wte.v))
-	e.do(nn.PositionForward(m.x, m.x, m.wpe.v))
+	if !m.hp.rope {
+		e.do(nn.PositionForward(m.x, m.x, m.wpe.v))
+	}
 	if e.err != nil {
 		return nil, errorf("embeddings: %w", e.err)
 	}
@@ -68,6 +70,10 @@ func (m *model) blockForward(l int, bl *block, in *tensor.Tensor) error {
 	e.do(nn.LayerNormForward(bl.ln1, bl.ln1Mu, bl.ln1Rs, in, bl.ln1W.v, bl.ln1B.v, hp.lnEps))
 	e.do(nn.LinearForward(bl.qkv, bl.ln1, bl.qkvW.v, bl.qkvB.v))
 	e.do(attention.SplitHeads(bl.q, bl.k, bl.v, bl.qkv)) // (B, T, 3C) → 3 × (B, H, T, D)
+	if m.hp.rope {
+		e.do(attention.RotaryForward(bl.q, m.ropeCos, m.ropeSin))
+		e.do(attention.RotaryForward(bl.k, m.ropeCos, m.ropeSin))
+	}
 	if e.err != nil {
 		return errorf("block %d: %w", l, e.err)
 	}

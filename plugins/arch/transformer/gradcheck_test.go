@@ -24,15 +24,18 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 		tied           bool
 		dropout        float64
 		mask           bool
+		positions      string
 	}{
-		{2, 5, true, 0, false},
-		{1, 7, false, 0.25, true}, // T < SeqLen, untied head, dropout, padding
-		{2, 5, false, 0, true},
+		{2, 5, true, 0, false, "learned"},
+		{1, 7, false, 0.25, true, "learned"}, // T < SeqLen, untied head, dropout, padding
+		{2, 5, false, 0, true, "learned"},
+		{2, 7, true, 0, true, "rope"},
+		{1, 5, false, 0, false, "sinusoidal"},
 	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("layers=%d/seq=%d/tied=%v/dropout=%v/mask=%v", c.layers, c.seqLen, c.tied, c.dropout, c.mask), func(t *testing.T) {
+		t.Run(fmt.Sprintf("layers=%d/seq=%d/tied=%v/dropout=%v/mask=%v/positions=%s", c.layers, c.seqLen, c.tied, c.dropout, c.mask, c.positions), func(t *testing.T) {
 			const b, tt, vocab = 2, 5, 11
-			cfg := sdk.Config{"layers": c.layers, "d_model": 8, "heads": 2, "init_std": 0.4, "tie_embeddings": c.tied, "dropout": c.dropout}
+			cfg := sdk.Config{"layers": c.layers, "d_model": 8, "heads": 2, "init_std": 0.4, "tie_embeddings": c.tied, "dropout": c.dropout, "positions": c.positions}
 			m := build(t, cfg, tokensSpec(vocab, c.seqLen, b), sdk.DefaultOptimizer(), 11)
 			r := rng.New(12)
 			for _, p := range m.params {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/attnlab/attnlab/kernels/attention"
 	"github.com/attnlab/attnlab/kernels/nn"
 	"github.com/attnlab/attnlab/kernels/optim"
 	"github.com/attnlab/attnlab/kernels/rng"
@@ -25,7 +26,9 @@ type model struct {
 	paddingMask bool
 
 	wte    *param // (V, C) token embedding; also the LM head when tied
-	wpe    *param // (S, C) learned positions
+	wpe    *param // (S, C) learned or sinusoidal positions; nil with rope
+	// rope tables (S, D/2), with positions = rope
+	ropeCos, ropeSin *tensor.Tensor
 	blocks []*block
 	lnfW   *param // (C)
 	lnfB   *param // (C)
@@ -76,7 +79,8 @@ type block struct {
 
 	ln1, ln1Mu, ln1Rs *tensor.Tensor // (B, T, C), (B, T), (B, T)
 	qkv               *tensor.Tensor // (B, T, 3C)
-	q, k, v           *tensor.Tensor // (B, H, T, D)
+	q, k, v           *tensor.Tensor // (B, H, T, D), q and k rotated with rope
+	dqRot, dkRot      *tensor.Tensor // (B, H, T, D) rope only: dq, dk before the rotation
 	atty              *tensor.Tensor // (B, T, C) attention output, heads merged
 	res1              *tensor.Tensor // (B, T, C)
 	mask1             *tensor.Tensor // (B, T, C) dropout scales of the attention projection
@@ -171,7 +175,13 @@ func (m *model) build() {
 	// Decay follows minGPT's configure_optimizers: matrices decay; biases,
 	// norm gains and the position table do not (see doc.go).
 	m.wte = m.newParam("wte.weight", false, v, c)
-	if hp.sinusoid {
+	if hp.rope {
+		// No additive positions: q and k are rotated in every block.
+		m.ropeCos, m.ropeSin = tensor.New(s, d/2), tensor.New(s, d/2)
+		if err := attention.RotaryTables(m.ropeCos, m.ropeSin, 10000); err != nil {
+			panic(err) // head_dim is checked even in parse
+		}
+	} else if hp.sinusoid {
 		// A fixed table: not a parameter, never updated.
 		m.wpe = &param{name: "wpe.sinusoidal", v: tensor.New(s, c)}
 		if err := nn.SinusoidalPositions(m.wpe.v); err != nil {
@@ -201,6 +211,9 @@ func (m *model) build() {
 		bl.datty, bl.dproj1, bl.dres1 = m.grad(1, bs, s, c), m.grad(1, bs, s, c), m.grad(1, bs, s, c)
 		bl.dln2, bl.dfch, bl.dfchGelu = m.grad(1, bs, s, c), m.grad(1, bs, s, f), m.grad(1, bs, s, f)
 		bl.dproj2, bl.dout = m.grad(1, bs, s, c), m.grad(1, bs, s, c)
+		if hp.rope {
+			bl.dqRot, bl.dkRot = m.act(2, bs, h, s, d), m.act(2, bs, h, s, d)
+		}
 		m.blocks = append(m.blocks, bl)
 	}
 	m.lnfW, m.lnfB = m.newParam("ln_f.weight", true, c), m.newParam("ln_f.bias", true, c)
@@ -230,7 +243,7 @@ func (m *model) initWeights(root *rng.RNG) {
 		}
 	}
 	normal(m.wte, std)
-	if !m.hp.sinusoid {
+	if !m.hp.sinusoid && !m.hp.rope {
 		normal(m.wpe, std)
 	}
 	for _, bl := range m.blocks {
