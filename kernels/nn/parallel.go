@@ -54,8 +54,9 @@ func (s span) bounds(part int) (lo, hi int) {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// rowSpan cuts n rows of c elements into at most limit parts of at least
-// partGrain elements each (or one row, if a row is longer).
+// rowSpan cuts n rows of c elements into parts of at least partGrain
+// elements (or one row, if a row is longer), at most limit of them; the
+// last part takes what is left.
 func rowSpan(n, c, limit int) span {
 	return span{n, max(1, ceilDiv(partGrain, max(c, 1)), ceilDiv(n, limit))}
 }
