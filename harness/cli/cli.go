@@ -71,6 +71,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		Version:       Version,
 	}
 	root.PersistentFlags().StringVar(&g.plugins, "plugins", "bin/plugins", "directory holding the plugin binaries and their lock file")
-	root.AddCommand(pluginsCmd(g), runCmd(g))
+	root.AddCommand(pluginsCmd(g), runCmd(g), runsCmd(g))
 	return root
 }
