@@ -12,7 +12,7 @@ COUNT   ?= 5
 all: build
 
 # deps fetches the Go modules (Go and gcc come with the machine; cgo is used
-# by the SQLite driver).
+# by the SQLite driver, mattn/go-sqlite3).
 deps:
 	$(GO) mod download
 
@@ -52,32 +52,16 @@ golden:
 	$(PYTHON_TORCH) -c 'import torch' 2>/dev/null || (apt-get update && apt-get install -y python3-torch)
 	$(PYTHON_TORCH) kernels/testdata/gen_golden.py kernels/testdata/golden
 
-# demo: until the harness lands, the demo checks that the kernels compose
-# into a GPT-2 block matching PyTorch, trains it allocation-free, and prints
-# the headline benchmarks beside their same-run references.
+# demo builds everything, trains the reference model on the copy task
+# through the plugins (logging to runs.db) and lists the results. Running it
+# again resumes: finished trials are skipped.
+DB ?= runs.db
 demo: build
-	$(GO) test -count=1 -run 'TestGPT2BlockMatchesPyTorch|TestTrainingStepAllocatesNothingAndLearns' -v ./kernels/
-	$(GO) test -run '^$$' -bench 'MatMul/n=1024/' -count 1 ./kernels/blas | tee demo-bench.txt
-	$(GO) test -run '^$$' -bench 'Attention/variant=full/seq=1024/threads=1/pass=fwd$$' -count 1 ./kernels/attention | tee -a demo-bench.txt
-	$(GO) run ./kernels/internal/benchsummary < demo-bench.txt
-
-# proto regenerates plugins/proto/v1 from attnlab.proto with pinned
-# generators: protoc from Debian's protobuf-compiler, protoc-gen-go and
-# protoc-gen-go-grpc from the Go module proxy, installed into bin/tools.
-PROTOC_GEN_GO_VERSION      = v1.36.12
-PROTOC_GEN_GO_GRPC_VERSION = v1.5.1
-TOOLS = $(CURDIR)/bin/tools
-tools:
-	command -v protoc >/dev/null || (apt-get update && apt-get install -y protobuf-compiler)
-	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
-	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
-
-proto: tools
-	cd plugins/proto/v1 && PATH=$(TOOLS):$$PATH protoc --go_out=. --go_opt=paths=source_relative \
-		--go-grpc_out=. --go-grpc_opt=paths=source_relative attnlab.proto
+	bin/attnlab run configs/copy.yaml --db $(DB)
+	bin/attnlab runs list --db $(DB)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin out bench.txt demo-bench.txt
+	rm -rf bin out bench.txt
