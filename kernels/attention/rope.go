@@ -36,7 +36,9 @@ func RotaryTables(cos, sin *tensor.Tensor, base float64) error {
 
 // RotaryForward rotates x (B, H, T, D) in place by the positions 0..T-1,
 // using tables from RotaryTables with at least T rows.
-func RotaryForward(x, cos, sin *tensor.Tensor) error { return rotary("attention.RotaryForward", x, cos, sin, 1) }
+func RotaryForward(x, cos, sin *tensor.Tensor) error {
+	return rotary("attention.RotaryForward", x, cos, sin, 1)
+}
 
 // RotaryBackward turns the gradient with respect to RotaryForward's output
 // into the gradient with respect to its input, in place (the inverse

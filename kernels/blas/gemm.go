@@ -356,12 +356,18 @@ var (
 func getBuf(n int) []float32 {
 	bufMu.Lock()
 	defer bufMu.Unlock()
-	for i := len(bufFree) - 1; i >= 0; i-- {
-		if cap(bufFree[i]) >= n {
-			b := bufFree[i]
-			bufFree = append(bufFree[:i], bufFree[i+1:]...)
-			return b[:n]
+	// Best fit: the smallest free buffer that is large enough, so each
+	// call site keeps getting the same buffer and its pages stay hot.
+	best := -1
+	for i, b := range bufFree {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(bufFree[best])) {
+			best = i
 		}
+	}
+	if best >= 0 {
+		b := bufFree[best]
+		bufFree = append(bufFree[:best], bufFree[best+1:]...)
+		return b[:n]
 	}
 	return make([]float32, n)
 }
