@@ -139,3 +139,19 @@ func GradCheck(t testing.TB, name string, x []float32, analytic []float32, h flo
 	}
 	return Close(t, fmt.Sprintf("%s (analytic vs finite difference)", name), analytic, want, tol)
 }
+
+// NoAllocs fails t unless f allocates nothing once warmed up. It measures
+// with testing.AllocsPerRun up to three times and passes if any
+// measurement is zero: AllocsPerRun counts every allocation in the
+// process, and on a loaded machine the runtime itself occasionally
+// allocates during a measurement; an allocation in f shows up every time.
+func NoAllocs(t testing.TB, name string, runs int, f func()) {
+	t.Helper()
+	var got float64
+	for range 3 {
+		if got = testing.AllocsPerRun(runs, f); got == 0 {
+			return
+		}
+	}
+	t.Errorf("%s allocated %v times per run once warmed up", name, got)
+}
