@@ -25,14 +25,14 @@ type model struct {
 	// paddingMask is whether attn accepts a key-padding mask.
 	paddingMask bool
 
-	wte    *param // (V, C) token embedding; also the LM head when tied
-	wpe    *param // (S, C) learned or sinusoidal positions; nil with rope
+	wte *param // (V, C) token embedding; also the LM head when tied
+	wpe *param // (S, C) learned or sinusoidal positions; nil with rope
 	// rope tables (S, D/2), with positions = rope
 	ropeCos, ropeSin *tensor.Tensor
-	blocks []*block
-	lnfW   *param // (C)
-	lnfB   *param // (C)
-	head   *param // (V, C) LM head: wte when tied
+	blocks           []*block
+	lnfW             *param // (C)
+	lnfB             *param // (C)
+	head             *param // (V, C) LM head: wte when tied
 
 	params []*param        // every trainable tensor once, in a fixed order
 	opt    optim.Optimizer // AdamW or SGD over params
