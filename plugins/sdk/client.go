@@ -58,7 +58,10 @@ func (s *Session) callErr(ctx context.Context, d Description, method string, err
 	if err == nil {
 		return nil
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	// The server may reset the stream a moment before our own deadline
+	// fires, so a failure at (or just before) the deadline is a timeout.
+	dl, hasDeadline := ctx.Deadline()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || hasDeadline && time.Until(dl) < 50*time.Millisecond {
 		return fmt.Errorf("%s plugin %q: %s: no answer within %v: deadline exceeded (is the plugin hung?)", d.Kind, d.Name, method, s.callTimeout)
 	}
 	st, _ := status.FromError(err)
