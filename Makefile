@@ -38,11 +38,12 @@ test: deps
 
 # bench runs every benchmark COUNT times, then prints the median of each
 # metric and the ratios against the references measured in the same run
-# (gonum's Sgemm, unfused attention, one thread). The machine is shared and
+# (FMA peak, gonum's Sgemm, unfused attention, one thread, in-process
+# trial steps). The machine is shared and
 # noisy: quote medians, and run nothing else meanwhile.
 # Example: make bench BENCH='MatMul' COUNT=3
 bench:
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(COUNT) -benchmem -timeout 60m ./kernels/... | tee bench.txt
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -count $(COUNT) -benchmem -timeout 60m ./kernels/... ./harness/ ./tracking/ | tee bench.txt
 	$(GO) run ./kernels/internal/benchsummary < bench.txt
 
 # golden regenerates the PyTorch reference values (needs Debian's

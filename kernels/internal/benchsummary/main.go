@@ -130,6 +130,13 @@ func report(w io.Writer, results map[string]*result, order []string) {
 			}
 			fmt.Fprintf(w, "  %-60s of FMA peak (%.0f GFLOP/s per core): %.0f%%\n", name, peak, 100*median(r.metrics[u])/(threads*peak))
 		}
+		if strings.Contains(name, "mode=plugins") {
+			in := strings.Replace(name, "mode=plugins", "mode=inprocess", 1)
+			if ri, ok := results[in]; ok && len(ri.metrics[u]) > 0 {
+				// The process boundary's cost: plugins time / in-process time.
+				fmt.Fprintf(w, "  %-60s vs mode=inprocess: %.3fx the time\n", name, median(r.metrics[u])/median(ri.metrics[u]))
+			}
+		}
 		if strings.Contains(name, "threads=2") {
 			one := strings.Replace(name, "threads=2", "threads=1", 1)
 			if r1, ok := results[one]; ok && len(r1.metrics[u]) > 0 {

@@ -14,6 +14,8 @@ BenchmarkMatMulGonum/n=256/threads=1-2 10 100 ns/op  10.0 GFLOP/s
 BenchmarkFMAPeak/isa=avx512-2 10 100 ns/op  120 GFLOP/s
 BenchmarkAttention/variant=full/seq=256/threads=1/pass=fwd-2 10 100 ns/op 2.0 ms/op
 BenchmarkAttentionUnfused/variant=full/seq=256/threads=1/pass=fwd-2 10 100 ns/op 5.0 ms/op
+BenchmarkTrialStep/mode=inprocess/threads=1-2 10 100 ns/op 100 ms/op
+BenchmarkTrialStep/mode=plugins/threads=1-2 10 100 ns/op 105 ms/op
 PASS
 `
 
@@ -33,6 +35,7 @@ func TestReport(t *testing.T) {
 		"vs BenchmarkAttentionUnfused: 2.50x",
 		"of FMA peak (120 GFLOP/s per core): 50%", // 60 of 120
 		"of FMA peak (120 GFLOP/s per core): 50%", // 120 of 2×120
+		"vs mode=inprocess: 1.050x the time",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
