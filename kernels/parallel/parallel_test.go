@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type countJob struct {
@@ -65,5 +66,37 @@ func TestDoAllocatesNothing(t *testing.T) {
 	j := &countJob{hits: make([]atomic.Int32, 16)}
 	if a := testing.AllocsPerRun(100, func() { Do(16, j) }); a != 0 {
 		t.Fatalf("Do allocated %v times per call", a)
+	}
+}
+
+// Changing the thread count between jobs never loses or repeats a part.
+func TestSetThreadsWhileWorkersSpin(t *testing.T) {
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	for i := range 300 {
+		SetThreads(2 + i%3)
+		j := &countJob{hits: make([]atomic.Int32, 7)}
+		Do(7, j)
+		for k := range j.hits {
+			if n := j.hits[k].Load(); n != 1 {
+				t.Fatalf("round %d: part %d ran %d times", i, k, n)
+			}
+		}
+	}
+}
+
+// Workers that have been idle are woken again.
+func TestParkedWorkersWake(t *testing.T) {
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	for range 5 {
+		time.Sleep(time.Millisecond)
+		j := &countJob{hits: make([]atomic.Int32, 8)}
+		Do(8, j)
+		for k := range j.hits {
+			if j.hits[k].Load() != 1 {
+				t.Fatal("a part was lost after the workers parked")
+			}
+		}
 	}
 }
