@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -101,6 +103,8 @@ func Serve(c Component) {
 	logger = l
 	logMu.Unlock()
 	go exitWithParent(os.Getppid())
+	stopProfile := startProfile(d)
+	defer stopProfile()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{ProtocolVersion: {string(d.Kind): &grpcPlugin{kind: d.Kind, impl: c}}},
@@ -112,6 +116,28 @@ func Serve(c Component) {
 	if m := currentMemory(); m != nil {
 		m.close()
 	}
+}
+
+// ProfileEnv names a directory: when it is set, every plugin writes a CPU
+// profile of its whole life there (KIND-NAME-PID.prof), for `go tool
+// pprof`. The harness passes its environment on to plugins.
+const ProfileEnv = "ATTNLAB_PLUGIN_CPUPROFILE_DIR"
+
+func startProfile(d Description) func() {
+	dir := os.Getenv(ProfileEnv)
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%s-%d.prof", d.Kind, d.Name, os.Getpid())))
+	if err != nil {
+		Logger().Warn("cannot write the CPU profile", "error", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // exitWithParent ends the plugin when the process that started it is gone
