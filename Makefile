@@ -53,13 +53,13 @@ golden:
 	$(PYTHON_TORCH) -c 'import torch' 2>/dev/null || (apt-get update && apt-get install -y python3-torch)
 	$(PYTHON_TORCH) kernels/testdata/gen_golden.py kernels/testdata/golden
 
-# demo builds everything, trains the reference model on the copy task
-# through the plugins (logging to runs.db) and lists the results. Running it
-# again resumes: finished trials are skipped.
+# demo builds everything, runs the quickstart sweep (two attention settings
+# × two seeds on the copy task, through the plugins, logging to runs.db) and
+# lists the results. Running it again resumes: finished trials are skipped.
 DB ?= runs.db
 demo: build
-	bin/attnlab run configs/copy.yaml --db $(DB)
-	bin/attnlab runs list --db $(DB)
+	bin/attnlab run configs/quickstart.yaml --db $(DB)
+	bin/attnlab runs list quickstart --db $(DB)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
