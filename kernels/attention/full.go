@@ -67,11 +67,11 @@ func FullForward(out, att, q, k, v *tensor.Tensor, keyMask []bool, opt Options) 
 	if err := c.Err(); err != nil {
 		return err
 	}
-	j := fullJobs.get()
+	j := fullJobs.Get()
 	*j = fullJob{dims: d, out: out.Data, att: att.Data, q: q.Data, k: k.Data, v: v.Data, keyMask: keyMask, causal: opt.Causal, scale: opt.scale(d.d)}
 	parallel.Do(d.b*d.h, j)
 	*j = fullJob{}
-	fullJobs.put(j)
+	fullJobs.Put(j)
 	return nil
 }
 
@@ -98,7 +98,7 @@ func FullBackward(dq, dk, dv, dout, q, k, v, att *tensor.Tensor, keyMask []bool,
 	if err := c.Err(); err != nil {
 		return err
 	}
-	j := fullJobs.get()
+	j := fullJobs.Get()
 	*j = fullJob{dims: d, backward: true, dout: dout.Data, att: att.Data, q: q.Data, k: k.Data, v: v.Data,
 		keyMask: keyMask, causal: opt.Causal, scale: opt.scale(d.d)}
 	if dq != nil {
@@ -112,7 +112,7 @@ func FullBackward(dq, dk, dv, dout, q, k, v, att *tensor.Tensor, keyMask []bool,
 	}
 	parallel.Do(d.b*d.h, j)
 	*j = fullJob{}
-	fullJobs.put(j)
+	fullJobs.Put(j)
 	return nil
 }
 
@@ -347,27 +347,4 @@ func putWorkspace(w *workspace) {
 	wsMu.Unlock()
 }
 
-// freeList keeps job structs for reuse so that calls do not allocate.
-type freeList[T any] struct {
-	mu   sync.Mutex
-	free []*T
-}
-
-func (f *freeList[T]) get() *T {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := len(f.free); n > 0 {
-		x := f.free[n-1]
-		f.free = f.free[:n-1]
-		return x
-	}
-	return new(T)
-}
-
-func (f *freeList[T]) put(x *T) {
-	f.mu.Lock()
-	f.free = append(f.free, x)
-	f.mu.Unlock()
-}
-
-var fullJobs freeList[fullJob]
+var fullJobs parallel.FreeList[fullJob]

@@ -33,12 +33,12 @@ func GemmStrided(transA, transB bool, batch, m, n, k int, alpha float32, a []flo
 		}
 		return
 	}
-	j := batchJobs.get()
+	j := batchJobs.Get()
 	*j = batchJob{kern: active, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, sa: strideA, b: b, ldb: ldb, sb: strideB, beta: beta, c: c, ldc: ldc, sc: strideC}
 	parallel.Do(batch, j)
 	*j = batchJob{}
-	batchJobs.put(j)
+	batchJobs.Put(j)
 }
 
 type batchJob struct {
@@ -82,33 +82,9 @@ const (
 )
 
 var (
-	gemmJobs  freeList[gemmJob]
-	batchJobs freeList[batchJob]
+	gemmJobs  parallel.FreeList[gemmJob]
+	batchJobs parallel.FreeList[batchJob]
 )
-
-// freeList keeps released objects forever (unlike sync.Pool, whose contents
-// the GC may drop), so steady-state calls never allocate.
-type freeList[T any] struct {
-	mu   sync.Mutex
-	free []*T
-}
-
-func (f *freeList[T]) get() *T {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := len(f.free); n > 0 {
-		x := f.free[n-1]
-		f.free = f.free[:n-1]
-		return x
-	}
-	return new(T)
-}
-
-func (f *freeList[T]) put(x *T) {
-	f.mu.Lock()
-	f.free = append(f.free, x)
-	f.mu.Unlock()
-}
 
 func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
@@ -121,7 +97,7 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 		}
 		beta = 1
 	}
-	j := gemmJobs.get()
+	j := gemmJobs.Get()
 	*j = gemmJob{kern: kern, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
 	mr := kern.mr
@@ -135,7 +111,7 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 	j.rowsPer = ((mPanels + j.ni - 1) / j.ni) * mr
 	j.ni = (m + j.rowsPer - 1) / j.rowsPer
 	if j.ni*j.nj == 1 {
-		gemmJobs.put(j)
+		gemmJobs.Put(j)
 		gemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -166,7 +142,7 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 		putBuf(j.apack)
 	}
 	*j = gemmJob{}
-	gemmJobs.put(j)
+	gemmJobs.Put(j)
 }
 
 func (j *gemmJob) Run(part int) {

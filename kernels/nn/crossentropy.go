@@ -34,7 +34,7 @@ func CrossEntropyForward(losses, probs, logits *tensor.Tensor, targets []int32, 
 	if err := checkTargets("nn.CrossEntropyForward", "logits", logits, targets, ignoreIndex); err != nil {
 		return 0, 0, err
 	}
-	j := rowJobs.get()
+	j := rowJobs.Get()
 	*j = rowJob{kind: crossEntropyFwd, c: logits.Cols(), inp: logits.Data, out: probs.Data,
 		losses: losses.Data, targets: targets, ignore: ignoreIndex}
 	runRows(j, logits.Rows())
@@ -84,7 +84,7 @@ func CrossEntropyBackward(dlogits, probs *tensor.Tensor, targets []int32, ignore
 	if count == 0 {
 		return nil
 	}
-	j := rowJobs.get()
+	j := rowJobs.Get()
 	*j = rowJob{kind: crossEntropyBwd, c: probs.Cols(), out: probs.Data, dinp: dlogits.Data,
 		targets: targets, ignore: ignoreIndex, scale: dloss / float32(count)}
 	runRows(j, probs.Rows())

@@ -61,7 +61,7 @@ func GELUForward(out, inp *tensor.Tensor, approx GELUApprox) error {
 	if err := checkApprox("nn.GELUForward", approx); err != nil {
 		return err
 	}
-	j := elemJobs.get()
+	j := elemJobs.Get()
 	*j = elemJob{kind: geluTanhFwd, x: inp.Data, out: out.Data[:len(inp.Data)]}
 	if approx == GELUErf {
 		j.kind = geluErfFwd
@@ -84,7 +84,7 @@ func GELUBackward(dinp, inp, dout *tensor.Tensor, approx GELUApprox) error {
 	if dinp == nil {
 		return nil
 	}
-	j := elemJobs.get()
+	j := elemJobs.Get()
 	*j = elemJob{kind: geluTanhBwd, x: inp.Data, y: dout.Data[:len(inp.Data)], d: dinp.Data[:len(inp.Data)]}
 	if approx == GELUErf {
 		j.kind = geluErfBwd

@@ -78,7 +78,7 @@ type colSumJob struct {
 	partial []float32 // kept across calls
 }
 
-var colJobs freeList[colSumJob]
+var colJobs parallel.FreeList[colSumJob]
 
 // addColumnSums adds to dst (c) the sum of the n rows of src (n × c). The
 // rows are cut into parts by size alone (rowSpan); each part sums its rows
@@ -90,7 +90,7 @@ func addColumnSums(dst, src []float32, n, c int) {
 	if n == 0 {
 		return
 	}
-	j := colJobs.get()
+	j := colJobs.Get()
 	*j = colSumJob{span: rowSpan(n, c, maxReduceParts), c: c, src: src, partial: j.partial}
 	parts := j.parts()
 	j.partial = grow(j.partial, parts*c)
@@ -107,7 +107,7 @@ func addColumnSums(dst, src []float32, n, c int) {
 		dst[i] += v
 	}
 	*j = colSumJob{partial: j.partial[:0]}
-	colJobs.put(j)
+	colJobs.Put(j)
 }
 
 func (j *colSumJob) Run(part int) {

@@ -1,8 +1,6 @@
 package nn
 
 import (
-	"sync"
-
 	"github.com/attnlab/attnlab/kernels/parallel"
 	"github.com/attnlab/attnlab/kernels/vmath"
 )
@@ -69,30 +67,6 @@ func elemSpan(n int) span {
 	return span{n, ceilDiv(per, chunk) * chunk}
 }
 
-// freeList keeps released jobs forever (unlike sync.Pool, whose contents
-// the GC may drop), so steady-state calls never allocate.
-type freeList[T any] struct {
-	mu   sync.Mutex
-	free []*T
-}
-
-func (f *freeList[T]) get() *T {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := len(f.free); n > 0 {
-		x := f.free[n-1]
-		f.free = f.free[:n-1]
-		return x
-	}
-	return new(T)
-}
-
-func (f *freeList[T]) put(x *T) {
-	f.mu.Lock()
-	f.free = append(f.free, x)
-	f.mu.Unlock()
-}
-
 // grow returns buf resliced to n elements, reallocated only if too small.
 func grow(buf []float32, n int) []float32 {
 	if cap(buf) < n {
@@ -129,11 +103,11 @@ type normJob struct {
 	partial    []float32 // parts × nvec × C, kept across calls
 }
 
-var normJobs freeList[normJob]
+var normJobs parallel.FreeList[normJob]
 
 // newNormJob returns a cleared job for n rows of c, keeping its buffer.
 func newNormJob(kind normKind, n, c, limit int) *normJob {
-	j := normJobs.get()
+	j := normJobs.Get()
 	*j = normJob{span: rowSpan(n, c, limit), kind: kind, c: c, partial: j.partial}
 	return j
 }
@@ -160,7 +134,7 @@ func (j *normJob) run(dw, db []float32) {
 		}
 	}
 	*j = normJob{partial: j.partial[:0]}
-	normJobs.put(j)
+	normJobs.Put(j)
 }
 
 // vec returns partial-sum vector v of a part, cleared.
@@ -231,7 +205,7 @@ type elemJob struct {
 	d, e []float32 // backward outputs (accumulated); e only for the residual
 }
 
-var elemJobs freeList[elemJob]
+var elemJobs parallel.FreeList[elemJob]
 
 // runElem runs an element-wise kernel over len(j.x) elements and releases
 // the job.
@@ -239,7 +213,7 @@ func runElem(j *elemJob) {
 	j.span = elemSpan(len(j.x))
 	parallel.Do(j.parts(), j)
 	*j = elemJob{}
-	elemJobs.put(j)
+	elemJobs.Put(j)
 }
 
 func (j *elemJob) Run(part int) {

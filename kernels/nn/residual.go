@@ -13,7 +13,7 @@ func ResidualForward(out, a, b *tensor.Tensor) error {
 	if err := chk.Err(); err != nil {
 		return err
 	}
-	j := elemJobs.get()
+	j := elemJobs.Get()
 	*j = elemJob{kind: residualFwd, x: a.Data, y: b.Data[:len(a.Data)], out: out.Data[:len(a.Data)]}
 	runElem(j)
 	return nil
@@ -34,7 +34,7 @@ func ResidualBackward(da, db, dout *tensor.Tensor) error {
 	if da == nil && db == nil {
 		return nil
 	}
-	j := elemJobs.get()
+	j := elemJobs.Get()
 	*j = elemJob{kind: residualBwd, x: dout.Data}
 	if da != nil {
 		j.d = da.Data[:len(dout.Data)]

@@ -23,7 +23,7 @@ func SoftmaxForward(out, inp *tensor.Tensor) error {
 	if err := checkRowwiseForward("nn.SoftmaxForward", out, inp); err != nil {
 		return err
 	}
-	j := rowJobs.get()
+	j := rowJobs.Get()
 	*j = rowJob{kind: softmaxFwd, c: inp.Cols(), inp: inp.Data, out: out.Data}
 	runRows(j, inp.Rows())
 	return nil
@@ -45,7 +45,7 @@ func SoftmaxBackward(dinp, out, dout *tensor.Tensor) error {
 	if err := checkRowwiseBackward("nn.SoftmaxBackward", dinp, out, dout); err != nil || dinp == nil {
 		return err
 	}
-	j := rowJobs.get()
+	j := rowJobs.Get()
 	*j = rowJob{kind: softmaxBwd, c: out.Cols(), out: out.Data, dout: dout.Data, dinp: dinp.Data}
 	runRows(j, out.Rows())
 	return nil
@@ -71,7 +71,7 @@ func LogSoftmaxForward(out, inp *tensor.Tensor) error {
 	if err := checkRowwiseForward("nn.LogSoftmaxForward", out, inp); err != nil {
 		return err
 	}
-	j := rowJobs.get()
+	j := rowJobs.Get()
 	*j = rowJob{kind: logSoftmaxFwd, c: inp.Cols(), inp: inp.Data, out: out.Data}
 	runRows(j, inp.Rows())
 	return nil
@@ -102,7 +102,7 @@ func LogSoftmaxBackward(dinp, out, dout *tensor.Tensor) error {
 	if err := checkRowwiseBackward("nn.LogSoftmaxBackward", dinp, out, dout); err != nil || dinp == nil {
 		return err
 	}
-	j := rowJobs.get()
+	j := rowJobs.Get()
 	*j = rowJob{kind: logSoftmaxBwd, c: out.Cols(), out: out.Data, dout: dout.Data, dinp: dinp.Data}
 	runRows(j, out.Rows())
 	return nil
@@ -152,14 +152,14 @@ type rowJob struct {
 	scale      float32 // cross-entropy backward: dloss/count
 }
 
-var rowJobs freeList[rowJob]
+var rowJobs parallel.FreeList[rowJob]
 
 // runRows runs a row kernel over n rows and releases the job.
 func runRows(j *rowJob, n int) {
 	j.span = rowSpan(n, j.c, maxParts)
 	parallel.Do(j.parts(), j)
 	*j = rowJob{}
-	rowJobs.put(j)
+	rowJobs.Put(j)
 }
 
 func (j *rowJob) Run(part int) {
