@@ -61,7 +61,7 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 	if kern.alt != nil && m%kern.mr != 0 && m%kern.alt.mr == 0 {
 		kern = kern.alt // e.g. head dim 64: 8 full panels instead of 5 and an edge
 	}
-	mr, nr, kc := kern.mr, kern.nr, kern.kc
+	nr, kc := kern.nr, kern.kc
 	if k == 0 {
 		if !accumulate {
 			scaleC(m, n, 0, c, ldc)
@@ -78,50 +78,14 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 		panic(fmt.Sprintf("blas.MulPacked: C is %d×%d with leading dimension %d and needs %d elements, has %d", m, n, ldc, (m-1)*ldc+n, len(c)))
 	}
 	nPad := (n + nr - 1) / nr * nr
-	scratch := getBuf(mr*nr + mr*min(kc, k))
-	tile, edgeA := scratch[:mr*nr], scratch[mr*nr:]
+	scratch := getBuf(scratchLen(kern))
 	acc := 0
 	if accumulate {
 		acc = 1
 	}
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
-		blk := bp[nPad*p0:]
-		for i := 0; i < m; i += mr {
-			h := min(mr, m-i)
-			ap, ars, acs := &a[i*rs+p0*cs], rs, cs
-			if h < mr {
-				// Pack the edge rows so that the kernel reads nothing past A.
-				for p := range kb {
-					row := edgeA[p*mr : p*mr+mr]
-					for ii := range h {
-						row[ii] = a[(i+ii)*rs+(p0+p)*cs]
-					}
-					clear(row[h:])
-				}
-				ap, ars, acs = &edgeA[0], 1, mr
-			}
-			for jj := 0; jj < n; jj += nr {
-				w := min(nr, n-jj)
-				b := &blk[(jj/nr)*nr*kb]
-				if h == mr && w == nr {
-					kern.fn(kb, ap, ars, acs, b, &c[i*ldc+jj], ldc, acc)
-					continue
-				}
-				kern.fn(kb, ap, ars, acs, b, &tile[0], nr, 0)
-				for ii := range h {
-					dst := c[(i+ii)*ldc+jj : (i+ii)*ldc+jj+w]
-					src := tile[ii*nr : ii*nr+w]
-					if acc != 0 {
-						for x, v := range src {
-							dst[x] += v
-						}
-					} else {
-						copy(dst, src)
-					}
-				}
-			}
-		}
+		macroKernel(kern, aSource{a: a, rs: rs, cs: cs, p0: p0}, 0, bp[nPad*p0:], m, n, kb, c, ldc, acc, scratch)
 		acc = 1
 	}
 	putBuf(scratch)

@@ -167,23 +167,32 @@ func (j *gemmJob) Run(part int) {
 	jc := pj * j.kern.nc
 	cols := min(j.kern.nc, j.n-jc)
 	scratch := getBuf(scratchLen(j.kern))
-	src := aSource{transA: j.transA, apack: j.apack, a: j.a, lda: j.lda, p0: j.p0}
+	src := inPlaceA(j.transA, j.a, j.lda, j.p0)
+	src.apack = j.apack
 	macroKernel(j.kern, src, i0, j.bpack[jc*kb:], rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, scratch)
 	putBuf(scratch)
 }
 
-// aSource says where the micro-kernel reads A for one K block. A stored
-// transposed (k×m) is read in place: each step's mr values are contiguous,
-// which is already the packed layout with a longer step. A stored
-// row-major is read in place too (mr row cursors) unless its row stride
-// would map the mr rows onto a few L1 sets (strides of 4 KiB and the
-// like), in which case it is packed first into apack (rows from 0).
+// aSource says where the micro-kernel reads A for one K block (columns
+// from p0): from packed panels (apack, rows from 0), or in place through
+// strides, A[i,p] = a[i*rs + p*cs]. A stored transposed (k×m, rs=1,
+// cs=lda) is read in place: each step's mr values are contiguous, which is
+// already the packed layout with a longer step. A stored row-major (rs=lda,
+// cs=1) is read in place too (mr row cursors) unless its row stride would
+// map the mr rows onto a few L1 sets (strides of 4 KiB and the like), in
+// which case Gemm packs it first.
 type aSource struct {
-	transA bool
 	apack  []float32 // nil: read in place
 	a      []float32
-	lda    int
+	rs, cs int
 	p0     int
+}
+
+func inPlaceA(transA bool, a []float32, lda, p0 int) aSource {
+	if transA {
+		return aSource{a: a, rs: 1, cs: lda, p0: p0}
+	}
+	return aSource{a: a, rs: lda, cs: 1, p0: p0}
 }
 
 // packRowsA reports whether a row-major A with row stride lda must be
@@ -233,7 +242,8 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 		if packing {
 			packA(apack, false, a, lda, 0, m, p0, kb, mr, 1)
 		}
-		src := aSource{transA: transA, apack: apack, a: a, lda: lda, p0: p0}
+		src := inPlaceA(transA, a, lda, p0)
+		src.apack = apack
 		for jc := 0; jc < n; jc += kern.nc {
 			cols := min(kern.nc, n-jc)
 			packB(bpack, transB, b, ldb, p0, kb, jc, cols, kern.nr)
@@ -265,12 +275,17 @@ func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, 
 		case src.apack != nil:
 			ap = &src.apack[((i0+i)/mr)*mr*kb]
 		case h < mr:
-			packA(edge, src.transA, src.a, src.lda, i0+i, h, src.p0, kb, mr, 1)
+			// Pack the edge rows so that the kernel reads nothing past A.
+			for p := range kb {
+				row := edge[p*mr : p*mr+mr]
+				for ii := range h {
+					row[ii] = src.a[(i0+i+ii)*src.rs+(src.p0+p)*src.cs]
+				}
+				clear(row[h:])
+			}
 			ap = &edge[0]
-		case src.transA:
-			ap, cs = &src.a[src.p0*src.lda+i0+i], src.lda
 		default:
-			ap, rs, cs = &src.a[(i0+i)*src.lda+src.p0], src.lda, 1
+			ap, rs, cs = &src.a[(i0+i)*src.rs+src.p0*src.cs], src.rs, src.cs
 		}
 		for jj := 0; jj < cols; jj += nr {
 			w := min(nr, cols-jj)
