@@ -12,41 +12,7 @@
 // source (the first operand in Go syntax) when either is NaN, so the
 // clamps are written to pass a NaN x through, and exp(NaN) = NaN.
 
-// EXPCONSTS loads the constants into Z16-Z28 (clobbers AX).
-#define EXPCONSTS \
-	MOVL $0xc2d00000, AX; VPBROADCASTD AX, Z16  /* lo = -104.0 */ \
-	MOVL $0x42b17218, AX; VPBROADCASTD AX, Z17  /* hi = 88.72283935546875 */ \
-	MOVL $0x3fb8aa3b, AX; VPBROADCASTD AX, Z18  /* log2e = 1.4426950408889634 */ \
-	MOVL $0x3f000000, AX; VPBROADCASTD AX, Z19  /* half = 0.5 */ \
-	MOVL $0x3f318000, AX; VPBROADCASTD AX, Z20  /* ln2hi = 0.693359375 */ \
-	MOVL $0xb95e8083, AX; VPBROADCASTD AX, Z21  /* ln2lo = -0.00021219444 */ \
-	MOVL $0x39506967, AX; VPBROADCASTD AX, Z22  /* p0 = 0.000198756915 */ \
-	MOVL $0x3ab743ce, AX; VPBROADCASTD AX, Z23  /* p1 = 0.0013981999507 */ \
-	MOVL $0x3c088908, AX; VPBROADCASTD AX, Z24  /* p2 = 0.0083334519073 */ \
-	MOVL $0x3d2aa9c1, AX; VPBROADCASTD AX, Z25  /* p3 = 0.041665795894 */ \
-	MOVL $0x3e2aaaaa, AX; VPBROADCASTD AX, Z26  /* p4 = 0.16666665459 */ \
-	MOVL $0x3f000000, AX; VPBROADCASTD AX, Z27  /* p5 = 0.50000001201 */ \
-	MOVL $0x3f800000, AX; VPBROADCASTD AX, Z28  /* one = 1.0 */
-
-// EXPZ(x) replaces Z0 = x with exp(x); clobbers Z1, Z3, Z4.
-#define EXPZ \
-	VMAXPS Z0, Z16, Z0; \
-	VMINPS Z0, Z17, Z0; \
-	VMOVAPS Z19, Z1; \
-	VFMADD231PS Z18, Z0, Z1; \
-	VRNDSCALEPS $1, Z1, Z1; \
-	VFNMADD231PS Z20, Z1, Z0; \
-	VFNMADD231PS Z21, Z1, Z0; \
-	VMOVAPS Z22, Z3; \
-	VFMADD213PS Z23, Z0, Z3; \
-	VFMADD213PS Z24, Z0, Z3; \
-	VFMADD213PS Z25, Z0, Z3; \
-	VFMADD213PS Z26, Z0, Z3; \
-	VFMADD213PS Z27, Z0, Z3; \
-	VMULPS Z0, Z0, Z4; \
-	VFMADD213PS Z0, Z4, Z3; \
-	VADDPS Z28, Z3, Z3; \
-	VSCALEFPS Z1, Z3, Z0;
+#include "exp_amd64.h"
 
 // func expSubSumAVX512(dst, src *float32, n int, m float32) float32
 // dst[i] = exp(src[i] - m) for i < n (n a multiple of 16); returns the sum

@@ -18,67 +18,7 @@
 // through the clamps (see exp_amd64.s), converts to n = 0x80000000, whose
 // halves shift to 0 in the exponent field, and the result is NaN.
 
-// expc<> holds each constant splatted across 32 bytes, so that it can be a
-// memory operand of a ymm instruction.
-#define SPLAT(off, v) \
-	DATA expc<>+(off)(SB)/4, v; DATA expc<>+(off+4)(SB)/4, v; \
-	DATA expc<>+(off+8)(SB)/4, v; DATA expc<>+(off+12)(SB)/4, v; \
-	DATA expc<>+(off+16)(SB)/4, v; DATA expc<>+(off+20)(SB)/4, v; \
-	DATA expc<>+(off+24)(SB)/4, v; DATA expc<>+(off+28)(SB)/4, v
-
-SPLAT(0, $0xc2d00000)   // lo = -104.0
-SPLAT(32, $0x42b17218)  // hi = 88.72283935546875
-SPLAT(64, $0x3fb8aa3b)  // log2e = 1.4426950408889634
-SPLAT(96, $0x3f000000)  // half = 0.5
-SPLAT(128, $0x3f318000) // ln2hi = 0.693359375
-SPLAT(160, $0xb95e8083) // ln2lo = -0.00021219444
-SPLAT(192, $0x39506967) // p0 = 0.000198756915
-SPLAT(224, $0x3ab743ce) // p1 = 0.0013981999507
-SPLAT(256, $0x3c088908) // p2 = 0.0083334519073
-SPLAT(288, $0x3d2aa9c1) // p3 = 0.041665795894
-SPLAT(320, $0x3e2aaaaa) // p4 = 0.16666665459
-SPLAT(352, $0x3f000000) // p5 = 0.50000001201
-SPLAT(384, $0x3f800000) // one = 1.0, also the exponent bias 127<<23
-GLOBL expc<>(SB), RODATA|NOPTR, $416
-
-// EXPCONSTSY loads lo, hi, log2e, half, ln2hi, ln2lo, p0 and one into
-// Y6-Y13; p1-p5 stay in memory (16 ymm registers are too few for all).
-#define EXPCONSTSY \
-	VMOVUPS expc<>+0(SB), Y6; \
-	VMOVUPS expc<>+32(SB), Y7; \
-	VMOVUPS expc<>+64(SB), Y8; \
-	VMOVUPS expc<>+96(SB), Y9; \
-	VMOVUPS expc<>+128(SB), Y10; \
-	VMOVUPS expc<>+160(SB), Y11; \
-	VMOVUPS expc<>+192(SB), Y12; \
-	VMOVUPS expc<>+384(SB), Y13
-
-// EXPY replaces Y0 = x with exp(x); clobbers Y1-Y4.
-#define EXPY \
-	VMAXPS Y0, Y6, Y0; \
-	VMINPS Y0, Y7, Y0; \
-	VMOVAPS Y9, Y1; \
-	VFMADD231PS Y8, Y0, Y1; \
-	VROUNDPS $1, Y1, Y1; \
-	VFNMADD231PS Y10, Y1, Y0; \
-	VFNMADD231PS Y11, Y1, Y0; \
-	VMOVAPS Y12, Y3; \
-	VFMADD213PS expc<>+224(SB), Y0, Y3; \
-	VFMADD213PS expc<>+256(SB), Y0, Y3; \
-	VFMADD213PS expc<>+288(SB), Y0, Y3; \
-	VFMADD213PS expc<>+320(SB), Y0, Y3; \
-	VFMADD213PS expc<>+352(SB), Y0, Y3; \
-	VMULPS Y0, Y0, Y4; \
-	VFMADD213PS Y0, Y4, Y3; \
-	VADDPS Y13, Y3, Y3; \
-	VCVTTPS2DQ Y1, Y1; \
-	VPSRAD $1, Y1, Y2; \
-	VPSUBD Y2, Y1, Y1; \
-	VPSLLD $23, Y2, Y2; \
-	VPADDD Y2, Y3, Y3; \
-	VPSLLD $23, Y1, Y1; \
-	VPADDD Y13, Y1, Y1; \
-	VMULPS Y1, Y3, Y0
+#include "exp_avx2_amd64.h"
 
 // func expSubSumAVX2(dst, src *float32, n int, m float32) float32
 // dst[i] = exp(src[i] - m) for i < n (n a multiple of 8); returns the sum
