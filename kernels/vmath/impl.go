@@ -1,14 +1,14 @@
 package vmath
 
 // A path is one implementation of the vectorised kernels (exp, the fused
-// exp-subtract-sum and the column operations). Every path computes the
+// exp-subtract-sum, GELU and the column operations). Every path computes the
 // same function; see doc.go for where their results may differ.
 type path uint8
 
 const (
 	pathGo     path = iota // pure Go: exp1 per element, plain column loops
-	pathAVX2               // AVX2+FMA assembly, 8 lanes (exp_avx2_amd64.s)
-	pathAVX512             // AVX-512 assembly, 16 lanes, AVX2 for a last 8 (exp_amd64.s)
+	pathAVX2               // AVX2+FMA assembly, 8 lanes (*_avx2_amd64.s)
+	pathAVX512             // AVX-512 assembly, 16 lanes, AVX2 for a last 8 (exp_amd64.s, gelu_amd64.s)
 )
 
 func (p path) String() string {

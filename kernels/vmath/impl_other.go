@@ -14,3 +14,6 @@ func expSubColsImpl(dst, src, m, sums []float32)           {}
 func scaleColsImpl(x, s []float32)                         {}
 func dotColsImpl(sums, a, b []float32)                     {}
 func softmaxGradColsImpl(d, p, s []float32, scale float32) {}
+
+func geluTanhImpl(dst, x []float32)        { geluTanhGo(dst, x) }
+func geluTanhGradImpl(dx, x, dy []float32) { geluTanhGradGo(dx, x, dy) }
