@@ -168,25 +168,3 @@ func TestGELUExtremes(t *testing.T) {
 		}
 	}
 }
-
-func TestClampMag(t *testing.T) {
-	inf, nan := float32(math.Inf(1)), float32(math.NaN())
-	for _, c := range []struct{ in, want float32 }{
-		{0, 0}, {1e-40, 1e-40}, {-1e-40, -1e-40}, {3, 3}, {-3, -3},
-		{9, 9}, {-9, -9}, {math.Nextafter32(9, 10), 9}, {math.Nextafter32(-9, -10), -9},
-		{1e30, 9}, {-1e30, -9}, {inf, 9}, {-inf, -9},
-	} {
-		if got := clampMag(c.in); got != c.want {
-			t.Errorf("clampMag(%v) = %v, want %v", c.in, got, c.want)
-		}
-	}
-	if got := clampMag(float32(math.Copysign(0, -1))); math.Float32bits(got) != 1<<31 {
-		t.Errorf("clampMag(-0) = %v, want -0", got)
-	}
-	if got := clampMag(nan); got == got {
-		t.Errorf("clampMag(NaN) = %v, want NaN", got)
-	}
-	if got := clampMag(-nan); got == got {
-		t.Errorf("clampMag(-NaN) = %v, want NaN", got)
-	}
-}

@@ -39,7 +39,8 @@
 // Kernels allocate nothing once warm: validation (tensor.Check, on the
 // stack) builds an error only when there is one, element-wise and
 // log-softmax kernels use small stack buffers to vectorise exponentials
-// through vmath.Exp and vmath.ExpSubSum, and per-call state lives in job
+// through vmath.Exp and vmath.ExpSubSum (GELU's tanh form calls the fused
+// vmath.GELUTanh and vmath.GELUTanhGrad), and per-call state lives in job
 // structs kept on free lists. Matrix products go through blas.Gemm, which
 // parallelises deterministically.
 //

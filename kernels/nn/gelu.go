@@ -45,15 +45,16 @@ const chunk = 256
 // GELUForward sets out = GELU(inp) element-wise; inp and out have the same
 // shape (any). Nothing is cached: the backward recomputes from inp.
 //
-// The tanh form is computed as x·σ(2u) with u = √(2/π)·(x + 0.044715·x³),
-// which equals 0.5·x·(1 + tanh u) and needs one exponential, done by
-// vmath.Exp a chunk at a time. The erf form is x·Φ(x) with the normal tail
-// Φ(-|x|) from a Chebyshev fit of erfc (geluErfChunk), also through
-// vmath.Exp; it is within 2.4e-7 of the float64 formula for |x| <= 10 (the
-// rounding of the result), and its derivative within 1.4e-7.
+// The tanh form is vmath.GELUTanh: x·σ(2u) with u = √(2/π)·(x + 0.044715·x³),
+// which equals 0.5·x·(1 + tanh u) without its cancellation for negative x,
+// in one vectorised loop around the exponential. The erf form is x·Φ(x)
+// with the normal tail Φ(-|x|) from a Chebyshev fit of erfc
+// (geluErfChunk), through vmath.Exp a chunk at a time; it is within 2.4e-7
+// of the float64 formula for |x| <= 10 (the rounding of the result), and
+// its derivative within 1.4e-7.
 //
-// Neither form branches on the data: the loops are straight-line float32
-// arithmetic over a chunk, with the exponentials vectorised.
+// Neither form branches on the data: both are straight-line float32
+// arithmetic with the exponentials vectorised.
 func GELUForward(out, inp *tensor.Tensor, approx GELUApprox) error {
 	if err := checkPointwiseForward("nn.GELUForward", out, inp); err != nil {
 		return err
@@ -71,9 +72,11 @@ func GELUForward(out, inp *tensor.Tensor, approx GELUApprox) error {
 }
 
 // GELUBackward accumulates dinp += GELU'(inp)·dout; all three have the same
-// shape. dinp may be nil (nothing to do). For the tanh form, with
-// s = σ(2u): GELU'(x) = s + 2x·s·(1-s)·u'(x), u' = √(2/π)·(1 + 3·0.044715·x²).
-// For the erf form: GELU'(x) = Φ(x) + x·φ(x).
+// shape. dinp may be nil (nothing to do). For the tanh form
+// (vmath.GELUTanhGrad), with s = σ(2u): GELU'(x) = s + 2x·s·(1-s)·u'(x),
+// u' = √(2/π)·(1 + 3·0.044715·x²), with x clamped to [-9, 9], beyond which
+// GELU' is 1 or below 3e-27 in magnitude. For the erf form:
+// GELU'(x) = Φ(x) + x·φ(x).
 func GELUBackward(dinp, inp, dout *tensor.Tensor, approx GELUApprox) error {
 	if err := checkPointwiseBackward("nn.GELUBackward", dinp, inp, dout); err != nil {
 		return err
@@ -91,66 +94,6 @@ func GELUBackward(dinp, inp, dout *tensor.Tensor, approx GELUApprox) error {
 	}
 	runElem(j)
 	return nil
-}
-
-// geluTanhChunk sets y = x·σ(2u) for at most chunk elements. With
-// e = exp(-2u), σ(2u) = 1/(1 + e); e = +Inf (x far below 0, or x³
-// overflowing) gives x/Inf = ±0, the right limit, without a branch.
-func geluTanhChunk(y, x []float32) {
-	var e [chunk]float32
-	es := e[:len(x)]
-	y = y[:len(x)]
-	for i, v := range x {
-		es[i] = -2 * geluK * (v + geluA*v*v*v)
-	}
-	vmath.Exp(es, es)
-	for i, v := range x {
-		y[i] = v / (1 + es[i])
-	}
-}
-
-// geluTanhClamp bounds x before the derivative is evaluated. Beyond ±9
-// GELU'(x) is 1 (x > 9) or below 3e-27 in magnitude (x < -9) to float32
-// precision, and GELU'(±9) gives exactly that; within the bounds
-// e = exp(-2u) stays finite (below e^67) and s = 1/(1+e) normal, so
-// 1 - s = e·s holds without cancellation and without the Inf·0 that an
-// unbounded e would give, and x³ cannot overflow.
-const geluTanhClamp = 9
-
-// clampMag returns v with its magnitude limited to geluTanhClamp, keeping
-// its sign and passing NaN through. It works on the bits: the one unsigned
-// comparison (9 < |v| <= Inf, by wrap-around) compiles to a conditional
-// move, where min and max on floats, which must order -0 below +0 and
-// propagate NaN, take a dozen instructions.
-func clampMag(v float32) float32 {
-	const sign, lim, inf = 1 << 31, 0x41100000, 0x7f800000 // bits of 9 and of +Inf
-	b := math.Float32bits(v)
-	mag := b &^ sign
-	if mag-(lim+1) < inf-lim {
-		mag = lim
-	}
-	return math.Float32frombits(mag | b&sign)
-}
-
-// geluTanhGradChunk accumulates dx += GELU'(x)·dy (tanh form) for at most
-// chunk elements: with s = σ(2u) = 1/(1+e), e = exp(-2u), 1 - s = e·s and
-// t = 2x·u'(x), GELU'(x) = s + t·(1-s)·s. The first loop computes -2u and
-// t from the clamped x; the second needs only the exponential.
-func geluTanhGradChunk(dx, x, dy []float32) {
-	var e, tt [chunk]float32
-	es, ts := e[:len(x)], tt[:len(x)]
-	dx, dy = dx[:len(x)], dy[:len(x)]
-	for i, v := range x {
-		v = clampMag(v)
-		v2, k2 := v*v, 2*geluK*v
-		es[i] = -k2 * (1 + geluA*v2)
-		ts[i] = k2 * (1 + 3*geluA*v2)
-	}
-	vmath.Exp(es, es)
-	for i, e := range es {
-		s := 1 / (1 + e)
-		dx[i] += (s + ts[i]*(e*s)*s) * dy[i]
-	}
 }
 
 // Chebyshev fit of erfc (Numerical Recipes, "erfcc"): for z >= 0,

@@ -233,14 +233,16 @@ func (j *elemJob) Run(part int) {
 			vmath.Axpy(1, j.x[lo:hi], j.e[lo:hi])
 		}
 		return
+	case geluTanhFwd:
+		vmath.GELUTanh(j.out[lo:hi], j.x[lo:hi])
+		return
+	case geluTanhBwd:
+		vmath.GELUTanhGrad(j.d[lo:hi], j.x[lo:hi], j.y[lo:hi])
+		return
 	}
 	for c0 := lo; c0 < hi; c0 += chunk {
 		c1 := min(c0+chunk, hi)
 		switch j.kind {
-		case geluTanhFwd:
-			geluTanhChunk(j.out[c0:c1], j.x[c0:c1])
-		case geluTanhBwd:
-			geluTanhGradChunk(j.d[c0:c1], j.x[c0:c1], j.y[c0:c1])
 		case geluErfFwd:
 			geluErfChunk(j.out[c0:c1], nil, j.x[c0:c1], nil)
 		case geluErfBwd:
