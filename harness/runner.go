@@ -106,6 +106,9 @@ type trial struct {
 	res   *Result
 	in    sdk.InputSpec
 	sched optim.Schedule
+	// attnStateless: the attention component has no parameters, so its
+	// GradNormSq and Step calls are skipped.
+	attnStateless bool
 }
 
 // seeds derives one seed per component from the trial seed, by name, so
@@ -121,6 +124,7 @@ func (t *trial) init() error {
 		return err
 	}
 	t.in = in
+	t.attnStateless = t.c.Attention.Describe().Has(sdk.Stateless)
 	attn := sdk.Bind(t.c.Attention, s.Attention.Config, s.Train.Optimizer)
 	if err := t.c.Architecture.Init(s.Architecture.Config, in, s.Train.Optimizer, attn, componentSeed(s.Seed, "architecture")); err != nil {
 		return err
@@ -232,9 +236,11 @@ func (t *trial) step(step int) (float64, sdk.Metrics, float64, error) {
 	if err != nil {
 		return 0, nil, 0, err
 	}
-	nt, err := c.Attention.GradNormSq()
-	if err != nil {
-		return 0, nil, 0, err
+	var nt float64
+	if !t.attnStateless {
+		if nt, err = c.Attention.GradNormSq(); err != nil {
+			return 0, nil, 0, err
+		}
 	}
 	norm := math.Sqrt(na + nt)
 	scale := float32(1)
@@ -246,8 +252,10 @@ func (t *trial) step(step int) (float64, sdk.Metrics, float64, error) {
 	if err := c.Architecture.Step(args); err != nil {
 		return 0, nil, 0, err
 	}
-	if err := c.Attention.Step(args); err != nil {
-		return 0, nil, 0, err
+	if !t.attnStateless {
+		if err := c.Attention.Step(args); err != nil {
+			return 0, nil, 0, err
+		}
 	}
 	return float64(loss), metrics, norm, nil
 }

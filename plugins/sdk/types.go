@@ -48,8 +48,13 @@ type Description struct {
 	Version      string
 	Doc          string
 	Params       []Param
-	Capabilities []string // e.g. "causal", "padding_mask", "kv_heads"
+	Capabilities []string // e.g. "causal", "padding_mask", "kv_heads", "stateless"
 }
+
+// Stateless is the capability of a component without trainable
+// parameters: the harness then skips its GradNormSq and Step calls, which
+// across a process boundary are two round trips per step.
+const Stateless = "stateless"
 
 // Has reports whether the description lists capability c.
 func (d Description) Has(c string) bool {

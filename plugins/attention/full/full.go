@@ -71,7 +71,7 @@ func (c *component) Describe() sdk.Description {
 			{Name: "scale", Type: sdk.Float, Default: 0.0, Min: sdk.Bound(0),
 				Doc: "multiplies Q·Kᵀ before the softmax; 0 means 1/sqrt(head_dim)"},
 		},
-		Capabilities: []string{"causal", "padding_mask"},
+		Capabilities: []string{"causal", "padding_mask", sdk.Stateless},
 	}
 }
 

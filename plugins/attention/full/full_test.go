@@ -176,8 +176,8 @@ func TestDescribe(t *testing.T) {
 	if d.Kind != sdk.KindAttention || d.Name != "full" || d.Version != "1.0.0" {
 		t.Fatalf("Describe: %+v", d)
 	}
-	if !d.Has("causal") || !d.Has("padding_mask") || d.Has("kv_heads") {
-		t.Errorf("capabilities %v, want causal and padding_mask only", d.Capabilities)
+	if !d.Has("causal") || !d.Has("padding_mask") || !d.Has(sdk.Stateless) || d.Has("kv_heads") {
+		t.Errorf("capabilities %v, want causal, padding_mask and stateless only", d.Capabilities)
 	}
 	cfg, err := d.Resolve(nil)
 	if err != nil || cfg.Float("scale") != 0 {
