@@ -1,22 +1,22 @@
 // Package vmath holds vectorised element-wise kernels over float32 slices:
 // exp, the fused max-subtract-exp-sum at the heart of softmax, dot products
 // and axpy, column versions of them for the transposed probability blocks
-// of attention, and GELU (tanh form) with its derivative, fused around the
-// same exp. Exponentials dominate attention and activation time unless
-// they are vectorised.
+// of attention, and GELU (tanh and erf forms) with its derivative, fused
+// around the same exp. Exponentials dominate attention and activation time
+// unless they are vectorised.
 //
 // # Paths
 //
-// Exp, ExpSubSum, GELUTanh, GELUTanhGrad and the column operations have
-// three implementations, chosen once at start-up: AVX-512 (16 lanes) if
-// the CPU has it, else AVX2 with FMA (8 lanes: Intel Haswell and later,
-// AMD Zen 1-3), else pure Go, which is the only path on other
-// architectures and under the purego build tag. The tests run every path the machine supports. Exp and
-// ExpSubSum vectorise the longest prefix whose length is a multiple of 16
-// (AVX-512 only), then of 8, and do the last few elements in Go.
-// GELUTanh and GELUTanhGrad split the same way but run the last few
-// elements through the 8-lane kernel in a padded buffer, so every element
-// gets the same bits wherever it lies (gelu.go describes them). The
+// Exp, ExpSubSum, the GELU kernels and the column operations have three
+// implementations, chosen once at start-up: AVX-512 (16 lanes) if the CPU
+// has it, else AVX2 with FMA (8 lanes: Intel Haswell and later, AMD Zen
+// 1-3), else pure Go, which is the only path on other architectures and
+// under the purego build tag. The tests run every path the machine
+// supports. Exp and ExpSubSum vectorise the longest prefix whose length is
+// a multiple of 16 (AVX-512 only), then of 8, and do the last few elements
+// in Go. The GELU kernels split the same way but run the last few elements
+// through the 8-lane kernel in a padded buffer, so every element gets the
+// same bits wherever it lies (gelu.go and geluerf.go describe them). The
 // column operations use assembly when the width is a multiple of 8: the
 // AVX2 path in 8-column strips, the AVX-512 path in 16-column strips and,
 // when the width is an odd multiple of 8, one last 8-column AVX2 strip.

@@ -8,7 +8,7 @@ type path uint8
 const (
 	pathGo     path = iota // pure Go: exp1 per element, plain column loops
 	pathAVX2               // AVX2+FMA assembly, 8 lanes (*_avx2_amd64.s)
-	pathAVX512             // AVX-512 assembly, 16 lanes, AVX2 for a last 8 (exp_amd64.s, gelu_amd64.s)
+	pathAVX512             // AVX-512 assembly, 16 lanes, AVX2 for a last 8 (the other *_amd64.s)
 )
 
 func (p path) String() string {

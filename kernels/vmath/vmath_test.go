@@ -53,6 +53,8 @@ func TestNoAllocs(t *testing.T) {
 			SoftmaxGradCols(x[:], x[:], s[:24], 1)
 			GELUTanh(x[:45], x[:45])
 			GELUTanhGrad(m[:45], x[:45], s[:45])
+			GELUErf(x[:45], x[:45])
+			GELUErfGrad(m[:45], x[:45], s[:45])
 		})
 		if allocs != 0 {
 			t.Fatalf("%v allocations per run, want 0", allocs)
@@ -106,7 +108,7 @@ func TestExpSubSum(t *testing.T) {
 }
 
 // TestVectorPathsAgree checks that the AVX2 and AVX-512 kernels give the
-// same bits, as exp_avx2_amd64.s and gelu_avx2_amd64.s promise (GELU on
+// same bits, as exp_avx2_amd64.s and the GELU files promise (GELU on
 // 2^16 - 3 elements, so that 16-, 8-lane blocks and the padded tail run).
 // The column kernels agree too: both accumulate each column row by row,
 // with the same fused operations.
@@ -122,7 +124,7 @@ func TestVectorPathsAgree(t *testing.T) {
 	rng.New(9).FillUniform(x, -110, 95)
 	copy(x, []float32{-inf, inf, nan, 0, -104, -103.97, expMaxFinite, expOverflow})
 	const w = 48 // 3 AVX-512 strips, 6 AVX2 strips
-	run := func(p path) (y, sums, dots, gelu, grad []float32) {
+	run := func(p path) (y, sums, dots, gelu, grad, erf, erfGrad []float32) {
 		prev, _ := usePath(p.String())
 		defer usePath(prev)
 		y = make([]float32, len(x))
@@ -131,19 +133,24 @@ func TestVectorPathsAgree(t *testing.T) {
 		gelu, grad = make([]float32, n), make([]float32, n)
 		GELUTanh(gelu, x[:n])
 		GELUTanhGrad(grad, x[:n], y[:n])
+		erf, erfGrad = make([]float32, n), make([]float32, n)
+		GELUErf(erf, x[:n])
+		GELUErfGrad(erfGrad, x[:n], y[:n])
 		sums, dots = make([]float32, w), make([]float32, w)
 		c := kerneltest.Rand(5, 8*w, 1)
 		ExpSubCols(c, c, y[:w], sums)
 		DotCols(dots, c, x[:8*w])
-		return y, sums, dots, gelu, grad
+		return y, sums, dots, gelu, grad, erf, erfGrad
 	}
-	y2, s2, d2, g2, gg2 := run(pathAVX2)
-	y5, s5, d5, g5, gg5 := run(pathAVX512)
+	y2, s2, d2, g2, gg2, e2, eg2 := run(pathAVX2)
+	y5, s5, d5, g5, gg5, e5, eg5 := run(pathAVX512)
 	kerneltest.Identical(t, "Exp avx2 vs avx512", y2, y5)
 	kerneltest.Identical(t, "ExpSubCols sums avx2 vs avx512", s2, s5)
 	kerneltest.Identical(t, "DotCols avx2 vs avx512", d2, d5)
 	kerneltest.Identical(t, "GELUTanh avx2 vs avx512", g2, g5)
 	kerneltest.Identical(t, "GELUTanhGrad avx2 vs avx512", gg2, gg5)
+	kerneltest.Identical(t, "GELUErf avx2 vs avx512", e2, e5)
+	kerneltest.Identical(t, "GELUErfGrad avx2 vs avx512", eg2, eg5)
 }
 
 func TestDotAxpyMaxScale(t *testing.T) {
