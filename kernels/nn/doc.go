@@ -39,10 +39,10 @@
 // Kernels allocate nothing once warm: validation (tensor.Check, on the
 // stack) builds an error only when there is one, element-wise and
 // log-softmax kernels use small stack buffers to vectorise exponentials
-// through vmath.Exp and vmath.ExpSubSum (GELU's tanh form calls the fused
-// vmath.GELUTanh and vmath.GELUTanhGrad), and per-call state lives in job
-// structs kept on free lists. Matrix products go through blas.Gemm, which
-// parallelises deterministically.
+// through vmath.Exp and vmath.ExpSubSum (GELU calls the fused kernels
+// vmath.GELUTanh, vmath.GELUErf and their gradients), and per-call state
+// lives in job structs kept on free lists. Matrix products go through
+// blas.Gemm, which parallelises deterministically.
 //
 // The norms, GELU, softmax, log-softmax, cross-entropy, the residual and
 // LinearBackward's bias gradient run on kernels/parallel's pool too

@@ -60,8 +60,9 @@ func rowSpan(n, c, limit int) span {
 }
 
 // elemSpan cuts n independent elements into at most maxParts parts, each a
-// whole number of chunks, so that every part runs the same chunks of
-// vmath.Exp as one serial pass would.
+// whole number of chunks, so that only the last part has a tail shorter
+// than the vector kernels' blocks. The vmath GELU kernels give an element
+// the same bits wherever it lies, so the boundaries never change results.
 func elemSpan(n int) span {
 	per := max(partGrain, ceilDiv(n, maxParts))
 	return span{n, ceilDiv(per, chunk) * chunk}
@@ -224,7 +225,6 @@ func (j *elemJob) Run(part int) {
 		for i, v := range j.x[lo:hi] {
 			out[i] = v + y[i]
 		}
-		return
 	case residualBwd:
 		if j.d != nil {
 			vmath.Axpy(1, j.x[lo:hi], j.d[lo:hi])
@@ -232,21 +232,13 @@ func (j *elemJob) Run(part int) {
 		if j.e != nil {
 			vmath.Axpy(1, j.x[lo:hi], j.e[lo:hi])
 		}
-		return
 	case geluTanhFwd:
 		vmath.GELUTanh(j.out[lo:hi], j.x[lo:hi])
-		return
 	case geluTanhBwd:
 		vmath.GELUTanhGrad(j.d[lo:hi], j.x[lo:hi], j.y[lo:hi])
-		return
-	}
-	for c0 := lo; c0 < hi; c0 += chunk {
-		c1 := min(c0+chunk, hi)
-		switch j.kind {
-		case geluErfFwd:
-			geluErfChunk(j.out[c0:c1], nil, j.x[c0:c1], nil)
-		case geluErfBwd:
-			geluErfChunk(nil, j.d[c0:c1], j.x[c0:c1], j.y[c0:c1])
-		}
+	case geluErfFwd:
+		vmath.GELUErf(j.out[lo:hi], j.x[lo:hi])
+	case geluErfBwd:
+		vmath.GELUErfGrad(j.d[lo:hi], j.x[lo:hi], j.y[lo:hi])
 	}
 }
