@@ -49,7 +49,7 @@ func geluErfGradImpl(dx, x, dy []float32)  { geluGradVec(formErf, dx, x, dy) }
 func geluVec(f geluForm, dst, x []float32) {
 	if impl == pathGo {
 		if f == formErf {
-			geluErfGo(dst, x)
+			geluErfGo(dst, nil, x, nil)
 		} else {
 			geluTanhGo(dst, x)
 		}
@@ -89,7 +89,7 @@ func gelu8(f geluForm, dst, x *float32, n int) {
 func geluGradVec(f geluForm, dx, x, dy []float32) {
 	if impl == pathGo {
 		if f == formErf {
-			geluErfGradGo(dx, x, dy)
+			geluErfGo(nil, dx, x, dy)
 		} else {
 			geluTanhGradGo(dx, x, dy)
 		}

@@ -68,7 +68,7 @@ func geluErfGradRef(x float64) float64 {
 // about |2u|·2^-23, which the negative tail's results inherit: |2u| is 66
 // at x = -9 and 17 at x = -5. Below -9 the results are below 1.3e-28 in
 // magnitude: -0 where exp(-2u) overflows, and for the derivative the value
-// at -9 (the clamp), -2.4e-27. GELU' crosses 0 near x = -0.75, so from -2
+// at -9 (the clamp), -2.5e-27. GELU' crosses 0 near x = -0.75, so from -2
 // on it is held to an absolute bound. Each bound is about 1.5 times the
 // largest error of any path (TestGELUSweep logs them), except GELU' below
 // -9, where the bound just covers the value at the clamp.

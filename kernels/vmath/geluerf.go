@@ -58,25 +58,6 @@ func GELUErfGrad(dx, x, dy []float32) {
 	geluErfGradImpl(dx, x, dy)
 }
 
-// geluErfParts returns the tail q = Φ(-|x|), the Gaussian g = exp(-x²/2)
-// and x limited to ±MaxFloat32: the scalar form of the vector algorithm.
-func geluErfParts(x float32) (q, g, xc float32) {
-	a := float64(math.Float32frombits(math.Float32bits(x) &^ (1 << 31))) // |x|
-	t := 1 / (1 + (0.5*invSqrt2)*a)
-	p := erfcP9*t + erfcP8
-	p = p*t + erfcP7
-	p = p*t + erfcP6
-	p = p*t + erfcP5
-	p = p*t + erfcP4
-	p = p*t + erfcP3
-	p = p*t + erfcP2
-	p = p*t + erfcP1
-	p = p*t + erfcP0
-	g = exp1(-0.5 * x * x)
-	q = 0.5 * float32(t) * g * exp1(float32(p))
-	return q, g, min(max(x, -math.MaxFloat32), math.MaxFloat32)
-}
-
 // signSelect returns neg if x's sign bit is set, else pos, without a
 // branch.
 func signSelect(x, neg, pos float32) float32 {
@@ -84,26 +65,43 @@ func signSelect(x, neg, pos float32) float32 {
 	return math.Float32frombits(m&math.Float32bits(neg) | ^m&math.Float32bits(pos))
 }
 
-func geluErf1(x float32) float32 {
-	q, _, xc := geluErfParts(x)
-	xq := xc * q
-	return signSelect(x, xq, x-xq) // x·Φ(x): x·q or x - x·q, one rounding either way
-}
-
-// geluErfGrad1 returns GELU'(x) = Φ(x) + x·φ(x).
-func geluErfGrad1(x float32) float32 {
-	q, g, xc := geluErfParts(x)
-	return signSelect(x, q, 1-q) + xc*g*invSqrt2Pi
-}
-
-func geluErfGo(dst, x []float32) {
-	for i, v := range x {
-		dst[i] = geluErf1(v)
-	}
-}
-
-func geluErfGradGo(dx, x, dy []float32) {
-	for i, v := range x {
-		dx[i] += geluErfGrad1(v) * dy[i]
+// geluErfGo is the Go path of GELUErf (with dst) or GELUErfGrad (with dx
+// and dy), in chunks as geluTanhGo.
+func geluErfGo(dst, dx, x, dy []float32) {
+	var tb, pb, gb [goChunk]float32
+	for c0 := 0; c0 < len(x); c0 += goChunk {
+		xs := x[c0:min(c0+goChunk, len(x))]
+		ts, ps, gs := tb[:len(xs)], pb[:len(xs)], gb[:len(xs)]
+		for i, v := range xs {
+			a := float64(math.Float32frombits(math.Float32bits(v) &^ (1 << 31))) // |x|
+			t := 1 / (1 + (0.5*invSqrt2)*a)
+			p := erfcP9*t + erfcP8
+			p = p*t + erfcP7
+			p = p*t + erfcP6
+			p = p*t + erfcP5
+			p = p*t + erfcP4
+			p = p*t + erfcP3
+			p = p*t + erfcP2
+			p = p*t + erfcP1
+			p = p*t + erfcP0
+			ts[i], ps[i], gs[i] = float32(t), float32(p), -0.5*v*v
+		}
+		expGo(gs, gs) // exp(-x²/2)
+		expGo(ps, ps) // exp(P(t))
+		if dst != nil {
+			ds := dst[c0 : c0+len(xs)]
+			for i, v := range xs {
+				q := 0.5 * ts[i] * gs[i] * ps[i] // Φ(-|x|)
+				xq := min(max(v, -math.MaxFloat32), math.MaxFloat32) * q
+				ds[i] = signSelect(v, xq, v-xq) // x·q or x - x·q, one rounding either way
+			}
+			continue
+		}
+		dxs, dys := dx[c0:c0+len(xs)], dy[c0:c0+len(xs)]
+		for i, v := range xs {
+			q := 0.5 * ts[i] * gs[i] * ps[i]
+			xc := min(max(v, -math.MaxFloat32), math.MaxFloat32)
+			dxs[i] += (signSelect(v, q, 1-q) + xc*gs[i]*invSqrt2Pi) * dys[i]
+		}
 	}
 }

@@ -17,5 +17,5 @@ func softmaxGradColsImpl(d, p, s []float32, scale float32) {}
 
 func geluTanhImpl(dst, x []float32)        { geluTanhGo(dst, x) }
 func geluTanhGradImpl(dx, x, dy []float32) { geluTanhGradGo(dx, x, dy) }
-func geluErfImpl(dst, x []float32)         { geluErfGo(dst, x) }
-func geluErfGradImpl(dx, x, dy []float32)  { geluErfGradGo(dx, x, dy) }
+func geluErfImpl(dst, x []float32)         { geluErfGo(dst, nil, x, nil) }
+func geluErfGradImpl(dx, x, dy []float32)  { geluErfGo(nil, dx, x, dy) }
