@@ -169,23 +169,25 @@ func TestGELUSweep(t *testing.T) {
 			r := region(f.tols, v)
 			regions[r] = append(regions[r], i)
 		}
-		forEachPath(t, func(t *testing.T) {
-			y, g := make([]float32, len(x)), make([]float32, len(x))
-			f.fwd(y, x)
-			f.grad(g, x, dy)
-			for r, idx := range regions {
-				var got, want, gotG, wantG []float32
-				for _, i := range idx {
-					got, want = append(got, y[i]), append(want, float32(f.ref(float64(x[i]))))
-					gotG, wantG = append(gotG, g[i]), append(wantG, float32(f.gradRef(float64(x[i]))))
+		t.Run("form="+f.name, func(t *testing.T) {
+			forEachPath(t, func(t *testing.T) {
+				y, g := make([]float32, len(x)), make([]float32, len(x))
+				f.fwd(y, x)
+				f.grad(g, x, dy)
+				for r, idx := range regions {
+					var got, want, gotG, wantG []float32
+					for _, i := range idx {
+						got, want = append(got, y[i]), append(want, float32(f.ref(float64(x[i]))))
+						gotG, wantG = append(gotG, g[i]), append(wantG, float32(f.gradRef(float64(x[i]))))
+					}
+					name := fmt.Sprintf("%s, x from %v", f.name, f.tols[r].lo)
+					kerneltest.Close(t, "GELU "+name, got, want, f.tols[r].fwd)
+					kerneltest.Close(t, "GELU' "+name, gotG, wantG, f.tols[r].grad)
+					fa, fr := maxErr(got, idx, x, f.ref)
+					ga, gr := maxErr(gotG, idx, x, f.gradRef)
+					t.Logf("%s (%d inputs): GELU max abs %.3g, rel %.3g; GELU' max abs %.3g, rel %.3g", name, len(idx), fa, fr, ga, gr)
 				}
-				name := fmt.Sprintf("%s, x from %v", f.name, f.tols[r].lo)
-				kerneltest.Close(t, "GELU "+name, got, want, f.tols[r].fwd)
-				kerneltest.Close(t, "GELU' "+name, gotG, wantG, f.tols[r].grad)
-				fa, fr := maxErr(got, idx, x, f.ref)
-				ga, gr := maxErr(gotG, idx, x, f.gradRef)
-				t.Logf("%s (%d inputs): GELU max abs %.3g, rel %.3g; GELU' max abs %.3g, rel %.3g", name, len(idx), fa, fr, ga, gr)
-			}
+			})
 		})
 	}
 }
@@ -209,42 +211,44 @@ func TestGELUEdges(t *testing.T) {
 		t.Fatalf("clampMag's bound 0x41100000 is not geluGradClamp = %v", geluGradClamp)
 	}
 	for _, f := range geluForms {
-		forEachPath(t, func(t *testing.T) {
-			g9 := []float32{0}
-			f.grad(g9, []float32{-9}, []float32{1})
-			if f.name == "tanh" {
-				kerneltest.Close(t, "GELU'(-9)", g9, []float32{float32(f.gradRef(-9))}, f.tols[1].grad)
-			}
-			for _, e := range f.edges {
-				if e.clamp9 {
-					e.grad = g9[0]
+		t.Run("form="+f.name, func(t *testing.T) {
+			forEachPath(t, func(t *testing.T) {
+				g9 := []float32{0}
+				f.grad(g9, []float32{-9}, []float32{1})
+				if f.name == "tanh" {
+					kerneltest.Close(t, "GELU'(-9)", g9, []float32{float32(f.gradRef(-9))}, f.tols[1].grad)
 				}
-				if e.approx {
-					r := f.tols[region(f.tols, e.x)]
-					e.want, e.grad = float32(f.ref(float64(e.x))), float32(f.gradRef(float64(e.x)))
-					y, g := []float32{0}, []float32{0}
-					f.fwd(y, []float32{e.x})
-					f.grad(g, []float32{e.x}, []float32{1})
-					kerneltest.Close(t, fmt.Sprintf("%s GELU(%v)", f.name, e.x), y, []float32{e.want}, r.fwd)
-					kerneltest.Close(t, fmt.Sprintf("%s GELU'(%v)", f.name, e.x), g, []float32{e.grad}, r.grad)
-					e.want, e.grad = y[0], g[0] // the same bits at every position
-				}
-				for _, n := range lengths {
-					x, y, dx, dy := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
-					for i := range x {
-						x[i], dy[i] = e.x, 1
+				for _, e := range f.edges {
+					if e.clamp9 {
+						e.grad = g9[0]
 					}
-					f.fwd(y, x)
-					f.grad(dx, x, dy)
-					for i := range n {
-						if !sameFloat(y[i], e.want) || !sameFloat(dx[i], e.grad) {
-							t.Fatalf("%s, n=%d, at %d: GELU(%v) = %v (%#x), GELU' = %v (%#x); want %v (%#x) and %v (%#x)",
-								f.name, n, i, e.x, y[i], math.Float32bits(y[i]), dx[i], math.Float32bits(dx[i]),
-								e.want, math.Float32bits(e.want), e.grad, math.Float32bits(e.grad))
+					if e.approx {
+						r := f.tols[region(f.tols, e.x)]
+						e.want, e.grad = float32(f.ref(float64(e.x))), float32(f.gradRef(float64(e.x)))
+						y, g := []float32{0}, []float32{0}
+						f.fwd(y, []float32{e.x})
+						f.grad(g, []float32{e.x}, []float32{1})
+						kerneltest.Close(t, fmt.Sprintf("%s GELU(%v)", f.name, e.x), y, []float32{e.want}, r.fwd)
+						kerneltest.Close(t, fmt.Sprintf("%s GELU'(%v)", f.name, e.x), g, []float32{e.grad}, r.grad)
+						e.want, e.grad = y[0], g[0] // the same bits at every position
+					}
+					for _, n := range lengths {
+						x, y, dx, dy := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+						for i := range x {
+							x[i], dy[i] = e.x, 1
+						}
+						f.fwd(y, x)
+						f.grad(dx, x, dy)
+						for i := range n {
+							if !sameFloat(y[i], e.want) || !sameFloat(dx[i], e.grad) {
+								t.Fatalf("%s, n=%d, at %d: GELU(%v) = %v (%#x), GELU' = %v (%#x); want %v (%#x) and %v (%#x)",
+									f.name, n, i, e.x, y[i], math.Float32bits(y[i]), dx[i], math.Float32bits(dx[i]),
+									e.want, math.Float32bits(e.want), e.grad, math.Float32bits(e.grad))
+							}
 						}
 					}
 				}
-			}
+			})
 		})
 	}
 }
@@ -278,32 +282,34 @@ func TestGELUAnyPosition(t *testing.T) {
 		one[i] = 1
 	}
 	for _, f := range geluForms {
-		forEachPath(t, func(t *testing.T) {
-			y, g := make([]float32, n), make([]float32, n)
-			f.fwd(y, x)
-			f.grad(g, x, one) // GELU'(x)
-			// dx + GELU'(x)·dy, in float64, then rounded: the vector paths
-			// fuse the multiply-add, the Go path may round the product first.
-			want := make([]float32, n)
-			for i := range want {
-				want[i] = float32(float64(dx0[i]) + float64(g[i])*float64(dy[i]))
-			}
-			dx := append([]float32(nil), dx0...)
-			f.grad(dx, x, dy)
-			kerneltest.Close(t, f.name+" backward accumulates", dx, want, kerneltest.Tol{Abs: 2.5e-7, Rel: 6e-8})
-			for _, off := range []int{0, 1, 5, 13} {
-				for _, m := range append(lengths, 64, 100, 333) {
-					xs := x[off : off+m]
-					ys, ds := make([]float32, m), append([]float32(nil), dx0[off:off+m]...)
-					f.fwd(ys, xs)
-					f.grad(ds, xs, dy[off:off+m])
-					kerneltest.Identical(t, f.name+" forward of a part", ys, y[off:off+m])
-					kerneltest.Identical(t, f.name+" backward of a part", ds, dx[off:off+m])
+		t.Run("form="+f.name, func(t *testing.T) {
+			forEachPath(t, func(t *testing.T) {
+				y, g := make([]float32, n), make([]float32, n)
+				f.fwd(y, x)
+				f.grad(g, x, one) // GELU'(x)
+				// dx + GELU'(x)·dy, in float64, then rounded: the vector paths
+				// fuse the multiply-add, the Go path may round the product first.
+				want := make([]float32, n)
+				for i := range want {
+					want[i] = float32(float64(dx0[i]) + float64(g[i])*float64(dy[i]))
 				}
-			}
-			in := append([]float32(nil), x...)
-			f.fwd(in, in)
-			kerneltest.Identical(t, f.name+" forward in place", in, y)
+				dx := append([]float32(nil), dx0...)
+				f.grad(dx, x, dy)
+				kerneltest.Close(t, f.name+" backward accumulates", dx, want, kerneltest.Tol{Abs: 2.5e-7, Rel: 6e-8})
+				for _, off := range []int{0, 1, 5, 13} {
+					for _, m := range append(lengths, 64, 100, 333) {
+						xs := x[off : off+m]
+						ys, ds := make([]float32, m), append([]float32(nil), dx0[off:off+m]...)
+						f.fwd(ys, xs)
+						f.grad(ds, xs, dy[off:off+m])
+						kerneltest.Identical(t, f.name+" forward of a part", ys, y[off:off+m])
+						kerneltest.Identical(t, f.name+" backward of a part", ds, dx[off:off+m])
+					}
+				}
+				in := append([]float32(nil), x...)
+				f.fwd(in, in)
+				kerneltest.Identical(t, f.name+" forward in place", in, y)
+			})
 		})
 	}
 }
