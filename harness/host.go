@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +58,7 @@ func (h *Host) Plugins() []PluginFile {
 	for _, p := range h.plugins {
 		out = append(out, p)
 	}
-	sortPlugins(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID() < out[j].ID() })
 	return out
 }
 
@@ -206,12 +207,4 @@ func alive(pid int) bool {
 		return s[i+2] != 'Z' && s[i+2] != 'X'
 	}
 	return true
-}
-
-func sortPlugins(ps []PluginFile) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].ID() < ps[j-1].ID(); j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
 }

@@ -3,9 +3,10 @@ package harness
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -57,28 +58,19 @@ func (l *InProcess) construct(kind sdk.Kind, name string) (sdk.Component, error)
 		if f, ok := l.Registry.Attention[name]; ok {
 			return f(), nil
 		}
-		names = keys(l.Registry.Attention)
+		names = slices.Sorted(maps.Keys(l.Registry.Attention))
 	case sdk.KindArchitecture:
 		if f, ok := l.Registry.Architecture[name]; ok {
 			return f(), nil
 		}
-		names = keys(l.Registry.Architecture)
+		names = slices.Sorted(maps.Keys(l.Registry.Architecture))
 	case sdk.KindObjective:
 		if f, ok := l.Registry.Objective[name]; ok {
 			return f(), nil
 		}
-		names = keys(l.Registry.Objective)
+		names = slices.Sorted(maps.Keys(l.Registry.Objective))
 	}
 	return nil, &UnknownPluginError{Kind: kind, Name: name, Available: names}
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Describe implements Launcher.

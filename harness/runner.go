@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -161,7 +163,7 @@ func (t *trial) loop(pruner Pruner) {
 		ms := float64(time.Since(start).Microseconds()) / 1000
 		stepMS = append(stepMS, ms)
 		t.obs.Metric(step, "train/loss", loss)
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			t.obs.Metric(step, "train/"+k, m[k])
 		}
 		t.obs.Metric(step, "grad_norm", norm)
@@ -184,7 +186,7 @@ func (t *trial) loop(pruner Pruner) {
 				t.fail(StatusFailed, fmt.Errorf("evaluation after step %d: %w", step, err))
 				return
 			}
-			for _, k := range sortedKeys(em) {
+			for _, k := range slices.Sorted(maps.Keys(em)) {
 				t.obs.Metric(step, "eval/"+k, em[k])
 				t.res.Summaries["eval/"+k] = em[k]
 			}
@@ -304,15 +306,6 @@ func (t *trial) totalRSS() float64 {
 		total += v
 	}
 	return float64(total) / (1 << 20)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func median(xs []float64) float64 {

@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -181,23 +183,14 @@ func runsShow(g *globals, db, id string, asJSON bool) error {
 		fmt.Fprintf(g.stdout, "error      %s\n", r.Error)
 	}
 	fmt.Fprintln(g.stdout, "params:")
-	for _, k := range sortedKeys(r.Params) {
+	for _, k := range slices.Sorted(maps.Keys(r.Params)) {
 		fmt.Fprintf(g.stdout, "  %-24s %s\n", k, r.Params[k])
 	}
 	fmt.Fprintln(g.stdout, "summaries:")
-	for _, k := range sortedKeys(r.Summaries) {
+	for _, k := range slices.Sorted(maps.Keys(r.Summaries)) {
 		fmt.Fprintf(g.stdout, "  %-24s %.6g\n", k, r.Summaries[k])
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func writeJSON(g *globals, v any) error {

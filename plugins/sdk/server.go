@@ -26,14 +26,22 @@ func statusErr(err error) error {
 	return status.Error(codes.Unknown, err.Error())
 }
 
-func session(s *pb.Session, role string) (*memory, error) {
+// initSession is the part of every Init that is the same for all kinds:
+// apply the thread count, open the trial's shared memory for role, and
+// decode the component's configuration.
+func initSession(s *pb.Session, role string, c *pb.Config) (*memory, Config, error) {
 	if s.GetThreads() > 0 {
 		parallel.SetThreads(int(s.GetThreads()))
 	}
 	if s.GetShmDir() == "" {
-		return nil, fmt.Errorf("Init without a shared-memory directory")
+		return nil, nil, statusErr(fmt.Errorf("Init without a shared-memory directory"))
 	}
-	return openMemory(s.GetShmDir(), role)
+	mem, err := openMemory(s.GetShmDir(), role)
+	if err != nil {
+		return nil, nil, statusErr(err)
+	}
+	cfg, err := fromConfig(c)
+	return mem, cfg, statusErr(err)
 }
 
 func describe(c Component) (*pb.Description, error) {
@@ -52,15 +60,11 @@ func (s *attentionServer) Describe(context.Context, *pb.Empty) (*pb.Description,
 }
 
 func (s *attentionServer) Init(_ context.Context, r *pb.AttentionInitRequest) (*pb.Empty, error) {
-	mem, err := session(r.GetSession(), "attention")
+	mem, cfg, err := initSession(r.GetSession(), "attention", r.GetConfig())
 	if err != nil {
-		return nil, statusErr(err)
+		return nil, err
 	}
 	s.mem = mem
-	cfg, err := fromConfig(r.GetConfig())
-	if err != nil {
-		return nil, statusErr(err)
-	}
 	return &pb.Empty{}, statusErr(s.impl.Init(cfg, fromAttentionSpec(r.GetSpec())))
 }
 
@@ -151,15 +155,11 @@ func (s *archServer) Describe(context.Context, *pb.Empty) (*pb.Description, erro
 }
 
 func (s *archServer) Init(_ context.Context, r *pb.ArchInitRequest) (*pb.ArchInitReply, error) {
-	mem, err := session(r.GetSession(), "arch")
+	mem, cfg, err := initSession(r.GetSession(), "arch", r.GetConfig())
 	if err != nil {
-		return nil, statusErr(err)
+		return nil, err
 	}
 	s.mem = mem
-	cfg, err := fromConfig(r.GetConfig())
-	if err != nil {
-		return nil, statusErr(err)
-	}
 	opt := fromOptimizer(r.GetOptimizer())
 	var attn AttentionLayers
 	if ep := r.GetAttention(); ep.GetNetwork() != "" {
@@ -234,15 +234,11 @@ func (s *objectiveServer) Describe(context.Context, *pb.Empty) (*pb.Description,
 }
 
 func (s *objectiveServer) Init(_ context.Context, r *pb.ObjectiveInitRequest) (*pb.InputSpec, error) {
-	mem, err := session(r.GetSession(), "objective")
+	mem, cfg, err := initSession(r.GetSession(), "objective", r.GetConfig())
 	if err != nil {
-		return nil, statusErr(err)
+		return nil, err
 	}
 	s.mem = mem
-	cfg, err := fromConfig(r.GetConfig())
-	if err != nil {
-		return nil, statusErr(err)
-	}
 	spec, err := s.impl.Init(cfg, int(r.GetBatch()), r.GetSeed())
 	if err != nil {
 		return nil, statusErr(err)
