@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 
+	"github.com/attnlab/attnlab/kernels/vmath"
+
 	"github.com/attnlab/attnlab/kernels/tensor"
 )
 
@@ -46,19 +48,10 @@ func (j *normJob) layerNormForward(lo, hi int) {
 	w := j.w[:c]
 	for r := lo; r < hi; r++ {
 		x, y := j.inp[r*c:(r+1)*c], j.out[r*c:(r+1)*c]
-		m := sum(x) / float32(c)
-		v := sumSqDev(x, m) / float32(c)
+		m := vmath.Sum(x) / float32(c)
+		v := vmath.SumSqDev(x, m) / float32(c)
 		s := float32(1 / math.Sqrt(float64(v+j.eps)))
-		if j.b != nil {
-			b := j.b[:c]
-			for i := range y {
-				y[i] = (x[i]-m)*s*w[i] + b[i]
-			}
-		} else {
-			for i := range y {
-				y[i] = (x[i] - m) * s * w[i]
-			}
-		}
+		vmath.NormApply(y, x, w, j.b, m, s)
 		j.mean[r], j.rstd[r] = m, s
 	}
 }
@@ -116,16 +109,8 @@ func (j *normJob) layerNormBackward(lo, hi int, pw, pb []float32) {
 		if j.dinp != nil && pw != nil && pb != nil {
 			// Everything wanted (a training step): one pass after the
 			// row sums, with the same operations as the passes below.
-			g, gn := layerNormRowSums(w, dy, x, m, s)
-			gMean, gnMean := g/float32(c), gn/float32(c)
-			dx := j.dinp[r*c : (r+1)*c]
-			dx, pw, pb := dx[:len(x)], pw[:len(x)], pb[:len(x)]
-			for i, v := range x {
-				d, n := dy[i], (v-m)*s
-				pw[i] += n * d
-				pb[i] += d
-				dx[i] += (w[i]*d - gMean - n*gnMean) * s
-			}
+			g, gn := vmath.NormGradSums(w, dy, x, m, s)
+			vmath.NormGradApply(j.dinp[r*c:(r+1)*c], pw, pb, w, dy, x, m, s, g/float32(c), gn/float32(c))
 			continue
 		}
 		switch {
@@ -150,7 +135,7 @@ func (j *normJob) layerNormBackward(lo, hi int, pw, pb []float32) {
 		if j.dinp == nil {
 			continue
 		}
-		g, gn := layerNormRowSums(w, dy, x, m, s)
+		g, gn := vmath.NormGradSums(w, dy, x, m, s)
 		gMean, gnMean := g/float32(c), gn/float32(c)
 		dx := j.dinp[r*c : (r+1)*c]
 		dx = dx[:len(x)]

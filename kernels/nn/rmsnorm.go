@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/kernels/vmath"
 )
 
 // RMSNormForward scales each row of inp by the reciprocal of its root mean
@@ -37,7 +38,7 @@ func (j *normJob) rmsNormForward(lo, hi int) {
 	for r := lo; r < hi; r++ {
 		x, y := j.inp[r*c:(r+1)*c], j.out[r*c:(r+1)*c]
 		y = y[:len(x)]
-		ms := sumSqDev(x, 0) / float32(c)
+		ms := vmath.SumSqDev(x, 0) / float32(c)
 		s := float32(1 / math.Sqrt(float64(ms+j.eps)))
 		for i, v := range x {
 			y[i] = v * s * w[i]

@@ -113,7 +113,7 @@ func (j *rowJob) logSoftmaxBackward(lo, hi int) {
 	var p [chunk]float32
 	for r := lo; r < hi; r++ {
 		y, dy, dx := j.out[r*c:(r+1)*c], j.dout[r*c:(r+1)*c], j.dinp[r*c:(r+1)*c]
-		sdy := sum(dy)
+		sdy := vmath.Sum(dy)
 		for c0 := 0; c0 < c; c0 += chunk {
 			ys := y[c0:min(c0+chunk, c)]
 			ps := p[:len(ys)]
