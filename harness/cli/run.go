@@ -20,11 +20,12 @@ import (
 )
 
 type runFlags struct {
-	db        string
-	sets      []string
-	parallel  int
-	inprocess bool
-	logFile   string
+	db         string
+	sets       []string
+	parallel   int
+	inprocess  bool
+	logFile    string
+	noProgress bool
 }
 
 func runCmd(g *globals) *cobra.Command {
@@ -47,6 +48,7 @@ Exit codes: 0 every trial finished, 1 some trial failed, 2 bad input.`,
 	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "trials at once (default: the config's parallel)")
 	cmd.Flags().BoolVar(&f.inprocess, "inprocess", false, "run the built-in components inside this process instead of as plugins (baseline, debugging)")
 	cmd.Flags().StringVar(&f.logFile, "log", "", "write the harness and plugin log to this file (default: stderr, warnings only)")
+	cmd.Flags().BoolVar(&f.noProgress, "no-progress", false, "print plain log lines even on a terminal (the default when stdout is not one)")
 	return cmd
 }
 
@@ -60,20 +62,9 @@ func runExperiment(ctx context.Context, g *globals, f *runFlags, path string) er
 		return badInput(err)
 	}
 	defer closeLog()
-	var l harness.Launcher
-	var plugins []harness.PluginFile
-	if f.inprocess {
-		l = &harness.InProcess{Registry: harness.Registry{Attention: builtin.Attention, Architecture: builtin.Architecture, Objective: builtin.Objective}}
-	} else {
-		host, err := harness.NewHost(g.plugins, logger)
-		if err != nil {
-			return badInput(err)
-		}
-		if probs := harness.Verify(host.Plugins(), mustLock(g.plugins)); len(probs) > 0 {
-			return badInput(fmt.Errorf("plugins do not match their lock file:\n  %s", strings.Join(probs, "\n  ")))
-		}
-		plugins = host.Plugins()
-		l = &harness.Plugins{Host: host}
+	l, plugins, err := newLauncher(g, f.inprocess, logger)
+	if err != nil {
+		return err
 	}
 	trials, err := exp.Resolve(harness.DescribeFunc(l))
 	if err != nil {
@@ -87,10 +78,12 @@ func runExperiment(ctx context.Context, g *globals, f *runFlags, path string) er
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s := &harness.Sweep{Experiment: exp, Trials: trials, Launcher: l, Store: store, Parallel: f.parallel,
-		Env: harness.Environment(Version, plugins), Reporter: newLineReporter(g.stdout)}
 	fmt.Fprintf(g.stdout, "experiment %s: %d trials, store %s\n", exp.Name, len(trials), f.db)
+	rep := newReporter(g.stdout, f.noProgress, len(trials))
+	s := &harness.Sweep{Experiment: exp, Trials: trials, Launcher: l, Store: store, Parallel: f.parallel,
+		Env: harness.Environment(Version, plugins), Reporter: rep}
 	res, err := s.Run(ctx)
+	rep.Close()
 	if err != nil {
 		return err
 	}
@@ -102,6 +95,23 @@ func runExperiment(ctx context.Context, g *globals, f *runFlags, path string) er
 		return &exitError{ExitFailed, errors.New("some trials did not finish (see `attnlab runs list`)")}
 	}
 	return nil
+}
+
+// newLauncher returns the built-in components in this process, or the
+// plugins of g.plugins (checked against their lock file) with the plugin
+// files for the record.
+func newLauncher(g *globals, inprocess bool, logger hclog.Logger) (harness.Launcher, []harness.PluginFile, error) {
+	if inprocess {
+		return &harness.InProcess{Registry: harness.Registry{Attention: builtin.Attention, Architecture: builtin.Architecture, Objective: builtin.Objective}}, nil, nil
+	}
+	host, err := harness.NewHost(g.plugins, logger)
+	if err != nil {
+		return nil, nil, badInput(err)
+	}
+	if probs := harness.Verify(host.Plugins(), mustLock(g.plugins)); len(probs) > 0 {
+		return nil, nil, badInput(fmt.Errorf("plugins do not match their lock file:\n  %s", strings.Join(probs, "\n  ")))
+	}
+	return &harness.Plugins{Host: host}, host.Plugins(), nil
 }
 
 func mustLock(dir string) harness.Lock {
