@@ -90,6 +90,9 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 	if m == 0 || n == 0 {
 		return
 	}
+	if !transA && kern.alt != nil && packRowsA(lda, kern.mr) && !packRowsA(lda, kern.alt.mr) {
+		kern = kern.alt
+	}
 	if k == 0 || alpha == 0 || beta != 0 && beta != 1 {
 		scaleC(m, n, beta, c, ldc)
 		if k == 0 || alpha == 0 {
