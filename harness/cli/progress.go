@@ -62,18 +62,31 @@ type progressReporter struct {
 
 	mu   sync.Mutex
 	bars map[string]*mpb.Bar // running trials by id
+
+	// The bars are redrawn on our ticks, not mpb's, so that Close can
+	// draw a last frame: lines printed above the bars are only flushed
+	// by a redraw, and the last one would otherwise be lost.
+	refresh chan any
+	stop    chan struct{}
+	ticking sync.WaitGroup
 }
+
+// refreshEvery is how often the bars are redrawn.
+const refreshEvery = 200 * time.Millisecond
 
 // newProgressReporter starts drawing on w; force draws even when w is not
 // a terminal (for tests).
 func newProgressReporter(w io.Writer, total int, force bool) *progressReporter {
 	st := newProgressState(total, time.Now)
-	opts := []mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(100), mpb.WithRefreshRate(200 * time.Millisecond)}
+	r := &progressReporter{st: st, bars: map[string]*mpb.Bar{}, refresh: make(chan any), stop: make(chan struct{})}
+	opts := []mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(100), mpb.WithManualRefresh(r.refresh)}
 	if force {
-		opts = append(opts, mpb.ForceTTY(), mpb.WithAutoRefresh())
+		opts = append(opts, mpb.ForceTTY())
 	}
-	p := mpb.New(opts...)
-	r := &progressReporter{st: st, p: p, bars: map[string]*mpb.Bar{}}
+	r.p = mpb.New(opts...)
+	r.ticking.Add(1)
+	go r.tick()
+	p := r.p
 	r.sweep = p.AddBar(int64(max(total, 1)),
 		mpb.PrependDecorators(decor.Name("sweep", decor.WC{W: 22, C: decor.DindentRight})),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return st.sweepText() })),
@@ -132,8 +145,26 @@ func (r *progressReporter) TrialFinished(t experiments.Trial, res harness.Result
 	r.p.Write([]byte(finishedLine(t, res)))
 }
 
-// Close stops drawing: the bars of trials still running (an interrupted
-// sweep) are dropped and the sweep bar is left as it is.
+func (r *progressReporter) tick() {
+	defer r.ticking.Done()
+	t := time.NewTicker(refreshEvery)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			select {
+			case r.refresh <- now:
+			case <-r.stop:
+				return
+			}
+		case <-r.stop:
+			return
+		}
+	}
+}
+
+// Close draws a last frame and stops: the bars of trials still running
+// (an interrupted sweep) are dropped and the sweep bar is left as it is.
 func (r *progressReporter) Close() {
 	r.mu.Lock()
 	for id, bar := range r.bars {
@@ -146,6 +177,12 @@ func (r *progressReporter) Close() {
 	} else {
 		r.sweep.SetCurrent(int64(max(r.st.total, 1)))
 	}
+	close(r.stop)
+	r.ticking.Wait()
+	// mpb hands a refresh on only once the previous one is drawn, so after
+	// the second send the first, which follows every line, is on screen.
+	r.refresh <- time.Now()
+	r.refresh <- time.Now()
 	r.p.Wait()
 }
 
