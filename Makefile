@@ -54,12 +54,17 @@ golden:
 	$(PYTHON_TORCH) kernels/testdata/gen_golden.py kernels/testdata/golden
 
 # demo builds everything, runs the quickstart sweep (two attention settings
-# × two seeds on the copy task, through the plugins, logging to runs.db) and
-# lists the results. Running it again resumes: finished trials are skipped.
+# × two seeds on the copy task, through the plugins, logging to runs.db),
+# lists the results and writes their report (Markdown, self-contained HTML,
+# PNG/SVG plots) to REPORT. Running it again resumes: finished trials are
+# skipped.
 DB ?= runs.db
+REPORT ?= out/report/quickstart
 demo: build
 	bin/attnlab run configs/quickstart.yaml --db $(DB)
 	bin/attnlab runs list quickstart --db $(DB)
+	bin/attnlab report quickstart --db $(DB) --out $(REPORT)
+	@echo "report: $(REPORT)/report.html (open it in a browser) and $(REPORT)/report.md"
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
