@@ -73,6 +73,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.plugins, "plugins", "bin/plugins", "directory holding the plugin binaries and their lock file")
 	root.AddCommand(pluginsCmd(g), runCmd(g), runsCmd(g))
 	root.AddCommand(rerunCmd(g))
+	root.AddCommand(exportCmd(g))
 	root.AddCommand(reportCmd(g))
 	return root
 }
