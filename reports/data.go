@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -100,7 +99,7 @@ func statusCounts(counts map[tracking.Status]int) string {
 			other = append(other, fmt.Sprintf("%d %s", n, st))
 		}
 	}
-	slices.SortFunc(other, cmp.Compare)
+	slices.Sort(other)
 	parts = append(parts, other...)
 	if len(parts) == 0 {
 		return "none"

@@ -9,7 +9,7 @@ import (
 // The text depends only on the store, never on the time or the machine.
 func (d *Data) Markdown(figs []*Figure) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# attnlab report: %s\n\n", d.Experiment.Name)
+	fmt.Fprintf(&b, "# attnlab report: %s\n\n", mdText(d.Experiment.Name))
 	for _, f := range d.facts() {
 		fmt.Fprintf(&b, "- **%s:** %s\n", f.Key, mdText(f.Value))
 	}

@@ -106,9 +106,37 @@ func TestReportFiles(t *testing.T) {
 	if leftovers, _ := filepath.Glob(filepath.Join(dir, "*", ".*.tmp")); len(leftovers) > 0 {
 		t.Errorf("temporary files left behind: %v", leftovers)
 	}
-	// A second report in the same directory replaces the files.
-	if _, files2 := report(t, buildStore(t, "zoo", zooTrials, true), "zoo"); len(files2) != len(files) {
-		t.Errorf("second report wrote %d files, first %d", len(files2), len(files))
+	// A report of a store with the same content is the same, byte for byte.
+	dir2, files2 := report(t, buildStore(t, "zoo", zooTrials, true), "zoo")
+	if len(files2) != len(files) {
+		t.Fatalf("second report wrote %d files, first %d", len(files2), len(files))
+	}
+	for _, f := range files {
+		rel, _ := filepath.Rel(dir, f)
+		if !bytes.Equal(read(t, f), read(t, filepath.Join(dir2, rel))) {
+			t.Errorf("%s differs between two reports of the same data", rel)
+		}
+	}
+}
+
+// TestRewriteRemovesStalePlots writes a report over an older one that had
+// more plots: the plots the new one does not draw are removed.
+func TestRewriteRemovesStalePlots(t *testing.T) {
+	dir, _ := report(t, buildStore(t, "zoo", zooTrials, true), "zoo")
+	s, err := tracking.OpenReadOnly(buildStore(t, "zoo", nil, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d, err := Load(s, "zoo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Write(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "plots", "*")); len(left) != 0 {
+		t.Errorf("stale plots left: %v", left)
 	}
 }
 
