@@ -31,6 +31,7 @@ type Config struct {
 
 	idx   int    // position in the sorted list: picks the colour
 	other string // Label without the sequence length: the line of a scaling plot
+	key   string // every param, canonical: identifies the configuration
 }
 
 // Param is one key and value.
@@ -51,7 +52,7 @@ func groupConfigs(trials []tracking.Trial) ([]*Config, []Param) {
 		key := paramString(params, slices.Sorted(maps.Keys(params)), "\x00")
 		c := byKey[key]
 		if c == nil {
-			c = &Config{Params: params, Counts: map[tracking.Status]int{}}
+			c = &Config{Params: params, Counts: map[tracking.Status]int{}, key: key}
 			byKey[key] = c
 			configs = append(configs, c)
 		}
@@ -73,7 +74,7 @@ func groupConfigs(trials []tracking.Trial) ([]*Config, []Param) {
 				return c
 			}
 		}
-		return 0
+		return strings.Compare(a.key, b.key) // a missing param and an empty one
 	})
 	var varying []string
 	var fixed []Param
