@@ -154,3 +154,17 @@ func TestCompareLosses(t *testing.T) {
 		}
 	}
 }
+
+// A trial recorded in-process reruns bit for bit through real plugin
+// processes (the default launcher).
+func TestRerunThroughPlugins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the plugins")
+	}
+	_, plugins := builtBinaries(t)
+	db, id := tinyStore(t)
+	out, errOut, code := run("rerun", id, "--db", db, "--plugins", plugins)
+	if code != ExitOK || !strings.Contains(out, "through the plugins in "+plugins) || !strings.Contains(out, "bit-identical: 8 losses compared") {
+		t.Fatalf("rerun through plugins: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+}
