@@ -3,7 +3,7 @@
 // -count repetitions, followed by the ratios that matter: each benchmark
 // against its reference measured in the same run (BenchmarkX against
 // BenchmarkXGonum or BenchmarkXUnfused with the same sub-benchmark name),
-// and two threads against one.
+// two threads against one, and the harness's overhead per trial.
 //
 //	go test -run '^$' -bench . -count 5 ./kernels/... | go run ./kernels/internal/benchsummary
 package main
@@ -136,6 +136,10 @@ func report(w io.Writer, results map[string]*result, order []string) {
 				// The process boundary's cost: plugins time / in-process time.
 				fmt.Fprintf(w, "  %-60s vs mode=inprocess: %.3fx the time\n", name, median(r.metrics[u])/median(ri.metrics[u]))
 			}
+		}
+		if ov := r.metrics["overhead_ms/op"]; len(ov) > 0 && len(r.metrics["ms/op"]) > 0 {
+			// BenchmarkTrialOverhead: what the harness adds to every trial.
+			fmt.Fprintf(w, "  %-60s harness overhead per trial: %s ms of %s ms\n", name, fmtNum(median(ov)), fmtNum(median(r.metrics["ms/op"])))
 		}
 		if strings.Contains(name, "threads=2") {
 			one := strings.Replace(name, "threads=2", "threads=1", 1)

@@ -16,6 +16,7 @@ BenchmarkAttention/variant=full/seq=256/threads=1/pass=fwd-2 10 100 ns/op 2.0 ms
 BenchmarkAttentionUnfused/variant=full/seq=256/threads=1/pass=fwd-2 10 100 ns/op 5.0 ms/op
 BenchmarkTrialStep/mode=inprocess/threads=1-2 10 100 ns/op 100 ms/op
 BenchmarkTrialStep/mode=plugins/threads=1-2 10 100 ns/op 105 ms/op
+BenchmarkTrialOverhead-2 3 100 ns/op 200 compute_ms/op 300 ms/op 100 overhead_ms/op
 PASS
 `
 
@@ -36,6 +37,7 @@ func TestReport(t *testing.T) {
 		"of FMA peak (120 GFLOP/s per core): 50%", // 60 of 120
 		"of FMA peak (120 GFLOP/s per core): 50%", // 120 of 2×120
 		"vs mode=inprocess: 1.050x the time",
+		"harness overhead per trial: 100 ms of 300 ms",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
