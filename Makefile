@@ -53,6 +53,21 @@ golden:
 	$(PYTHON_TORCH) -c 'import torch' 2>/dev/null || (apt-get update && apt-get install -y python3-torch)
 	$(PYTHON_TORCH) kernels/testdata/gen_golden.py kernels/testdata/golden
 
+# proto regenerates plugins/proto/v1 from attnlab.proto with pinned
+# generators: protoc from Debian's protobuf-compiler, protoc-gen-go and
+# protoc-gen-go-grpc from the Go module proxy, installed into bin/tools.
+PROTOC_GEN_GO_VERSION      = v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION = v1.5.1
+TOOLS = $(CURDIR)/bin/tools
+tools:
+	command -v protoc >/dev/null || (apt-get update && apt-get install -y protobuf-compiler)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+
+proto: tools
+	cd plugins/proto/v1 && PATH=$(TOOLS):$$PATH protoc --go_out=. --go_opt=paths=source_relative \
+		--go-grpc_out=. --go-grpc_opt=paths=source_relative attnlab.proto
+
 # demo builds everything, runs the quickstart sweep (two attention settings
 # × two seeds on the copy task, through the plugins, logging to runs.db),
 # lists the results and writes their report (Markdown, self-contained HTML,
