@@ -12,6 +12,7 @@ import (
 
 	"github.com/attnlab/attnlab/kernels/optim"
 	"github.com/attnlab/attnlab/kernels/rng"
+	"github.com/attnlab/attnlab/kernels/tensor"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -146,7 +147,7 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func (t *trial) loop(pruner Pruner) {
 	s := t.spec
-	tokens := float64(s.Train.Batch * t.in.SeqLen)
+	tokens := float64(s.Train.Batch * (t.in.SeqLen + t.in.TargetLen))
 	var stepMS []float64
 	var lastLoss, lastAcc float64
 	for step := 0; step < s.Train.Steps; step++ {
@@ -292,12 +293,77 @@ func (t *trial) eval() (map[string]float64, error) {
 				sums[k] += w * v
 			}
 		}
+		if t.in.Generate && batch.DecoderInputs != nil {
+			gm, err := t.greedy(batch)
+			if err != nil {
+				return nil, fmt.Errorf("greedy decoding of eval batch %d: %w", i, err)
+			}
+			for k, v := range gm {
+				if k != "tokens" {
+					sums["greedy_"+k] += w * v
+				}
+			}
+		}
 	}
 	out := map[string]float64{"loss": lossSum / weightSum}
 	for k, v := range sums {
 		out[k] = v / weightSum
 	}
 	return out, nil
+}
+
+// greedy decodes batch one token at a time: the decoder starts from the
+// batch's first decoder input (BOS) and is fed its own most likely token,
+// position after position, with the encoder input unchanged; the
+// objective then scores the last output, whose arg max at every position
+// is the greedy prediction (a causal decoder's output at t depends on its
+// inputs up to t only). Costs TargetLen forward passes per batch; the
+// metrics (e.g. accuracy and exact match) are reported as eval/greedy_*.
+func (t *trial) greedy(batch *sdk.Batch) (sdk.Metrics, error) {
+	di := batch.DecoderInputs
+	if len(di.Shape) != 2 || di.Shape[0]*di.Shape[1] != len(di.Data) {
+		return nil, fmt.Errorf("decoder inputs have shape %v, want (B, TargetLen)", di.Shape)
+	}
+	b, tt := di.Shape[0], di.Shape[1]
+	dec := sdk.NewInts(b, tt)
+	for r := range b {
+		for c := range tt {
+			dec.Data[r*tt+c] = di.Data[r*tt] // BOS everywhere; overwritten as decoding goes
+		}
+	}
+	g := &sdk.Batch{Inputs: batch.Inputs, Targets: batch.Targets, KeyMask: batch.KeyMask, DecoderInputs: dec}
+	var out *tensor.Tensor
+	for pos := range tt {
+		var err error
+		if out, err = t.c.Architecture.Forward(g, false); err != nil {
+			return nil, err
+		}
+		if out.Rank() != 3 || out.Shape[0] != b || out.Shape[1] != tt || len(out.Data) != tensor.Numel(out.Shape) {
+			return nil, fmt.Errorf("the architecture returned %s, want per-token logits (%d, %d, vocab)", tensor.FormatShape(out.Shape), b, tt)
+		}
+		if pos+1 == tt {
+			break
+		}
+		v := out.Shape[2]
+		for r := range b {
+			row := out.Data[(r*tt+pos)*v : (r*tt+pos+1)*v]
+			dec.Data[r*tt+pos+1] = int32(argmax(row))
+		}
+	}
+	_, _, m, err := t.c.Objective.Loss(out, g)
+	return m, err
+}
+
+// argmax returns the index of the largest value: the first on ties; NaNs
+// are passed over, and an all-NaN row gives 0.
+func argmax(x []float32) int {
+	best := -1
+	for i, v := range x {
+		if v == v && (best < 0 || v > x[best]) {
+			best = i
+		}
+	}
+	return max(best, 0)
 }
 
 func (t *trial) totalRSS() float64 {

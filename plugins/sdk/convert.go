@@ -104,21 +104,31 @@ func fromOptimizer(o *pb.Optimizer) Optimizer {
 }
 
 func toAttentionSpec(s AttentionSpec) *pb.AttentionSpec {
-	return &pb.AttentionSpec{Layers: int32(s.Layers), Heads: int32(s.Heads), KvHeads: int32(s.KVHeads), HeadDim: int32(s.HeadDim),
+	out := &pb.AttentionSpec{Layers: int32(s.Layers), Heads: int32(s.Heads), KvHeads: int32(s.KVHeads), HeadDim: int32(s.HeadDim),
 		MaxSeq: int32(s.MaxSeq), Batch: int32(s.Batch), Causal: s.Causal, Seed: s.Seed, Optimizer: toOptimizer(s.Optimizer)}
+	for _, l := range s.LayerSpecs {
+		out.LayerSpecs = append(out.LayerSpecs, &pb.AttentionLayer{Role: l.Role, Causal: l.Causal, MaxQ: int32(l.MaxQ), MaxK: int32(l.MaxK)})
+	}
+	return out
 }
 
 func fromAttentionSpec(s *pb.AttentionSpec) AttentionSpec {
-	return AttentionSpec{Layers: int(s.GetLayers()), Heads: int(s.GetHeads()), KVHeads: int(s.GetKvHeads()), HeadDim: int(s.GetHeadDim()),
+	out := AttentionSpec{Layers: int(s.GetLayers()), Heads: int(s.GetHeads()), KVHeads: int(s.GetKvHeads()), HeadDim: int(s.GetHeadDim()),
 		MaxSeq: int(s.GetMaxSeq()), Batch: int(s.GetBatch()), Causal: s.GetCausal(), Seed: s.GetSeed(), Optimizer: fromOptimizer(s.GetOptimizer())}
+	for _, l := range s.GetLayerSpecs() {
+		out.LayerSpecs = append(out.LayerSpecs, AttentionLayer{Role: l.GetRole(), Causal: l.GetCausal(), MaxQ: int(l.GetMaxQ()), MaxK: int(l.GetMaxK())})
+	}
+	return out
 }
 
 func toInputSpec(s InputSpec) *pb.InputSpec {
-	return &pb.InputSpec{Vocab: int32(s.Vocab), SeqLen: int32(s.SeqLen), Batch: int32(s.Batch), Classes: int32(s.Classes), Output: s.Output}
+	return &pb.InputSpec{Vocab: int32(s.Vocab), SeqLen: int32(s.SeqLen), Batch: int32(s.Batch), Classes: int32(s.Classes), Output: s.Output,
+		Task: s.Task, TargetLen: int32(s.TargetLen), Generate: s.Generate, Bos: int32(s.BOS)}
 }
 
 func fromInputSpec(s *pb.InputSpec) InputSpec {
-	return InputSpec{Vocab: int(s.GetVocab()), SeqLen: int(s.GetSeqLen()), Batch: int(s.GetBatch()), Classes: int(s.GetClasses()), Output: s.GetOutput()}
+	return InputSpec{Vocab: int(s.GetVocab()), SeqLen: int(s.GetSeqLen()), Batch: int(s.GetBatch()), Classes: int(s.GetClasses()), Output: s.GetOutput(),
+		Task: s.GetTask(), TargetLen: int(s.GetTargetLen()), Generate: s.GetGenerate(), BOS: int(s.GetBos())}
 }
 
 func toStepArgs(a StepArgs) *pb.StepArgs {

@@ -169,7 +169,11 @@ func (m *memory) exportBatch(b *Batch, slot string) (*pb.Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pb.Batch{Inputs: in, Targets: tg, KeyMask: km}, nil
+	di, err := m.exportInts(b.DecoderInputs, slot+".decoder")
+	if err != nil {
+		return nil, err
+	}
+	return &pb.Batch{Inputs: in, Targets: tg, KeyMask: km, DecoderInputs: di}, nil
 }
 
 func (m *memory) importBatch(d *pb.Batch) (*Batch, error) {
@@ -188,5 +192,9 @@ func (m *memory) importBatch(d *pb.Batch) (*Batch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("batch key mask: %w", err)
 	}
-	return &Batch{Inputs: in, Targets: tg, KeyMask: km}, nil
+	di, err := m.importInts(d.DecoderInputs)
+	if err != nil {
+		return nil, fmt.Errorf("batch decoder inputs: %w", err)
+	}
+	return &Batch{Inputs: in, Targets: tg, KeyMask: km, DecoderInputs: di}, nil
 }

@@ -236,12 +236,41 @@ func NewInts(shape ...int) *Ints {
 // InputSpec is what an objective tells the architecture about its data.
 type InputSpec struct {
 	Vocab   int // token vocabulary (byte-level: 256 plus specials)
-	SeqLen  int // tokens per example
+	SeqLen  int // tokens per example (the encoder's, for seq2seq)
 	Batch   int // examples per batch
 	Classes int // > 0 for classification objectives: outputs are (B, Classes)
 	// Output is "tokens" (one logit vector per position, (B, T, Vocab)) or
 	// "classes" (one per example, (B, Classes)).
 	Output string
+	// Task says which model shapes can serve the objective: TaskCausalLM
+	// (a decoder), TaskMaskedLM (an encoder), TaskSeq2Seq (an
+	// encoder-decoder) or TaskClassify (an encoder or a decoder with a
+	// pooled output). Empty means TaskCausalLM.
+	Task string
+	// TargetLen is, for TaskSeq2Seq, the decoder's tokens per example:
+	// Batch.DecoderInputs and the output are (B, TargetLen).
+	TargetLen int
+	// Generate asks the harness to evaluate by greedy decoding as well as
+	// teacher forcing (see the harness's runner); BOS is the start token
+	// the decoder inputs begin with.
+	Generate bool
+	BOS      int
+}
+
+// The tasks of InputSpec.Task.
+const (
+	TaskCausalLM = "causal-lm"
+	TaskMaskedLM = "masked-lm"
+	TaskSeq2Seq  = "seq2seq"
+	TaskClassify = "classify"
+)
+
+// TaskName returns s.Task, with the empty task read as TaskCausalLM.
+func (s InputSpec) TaskName() string {
+	if s.Task == "" {
+		return TaskCausalLM
+	}
+	return s.Task
 }
 
 // Split names a data split.
@@ -260,6 +289,10 @@ type Batch struct {
 	Inputs  *Ints
 	Targets *Ints
 	KeyMask *Ints
+	// DecoderInputs is, for seq2seq, the decoder's teacher-forced input
+	// (B, TargetLen): BOS followed by the targets shifted right. Nil
+	// otherwise. Targets are then (B, TargetLen).
+	DecoderInputs *Ints
 }
 
 // IgnoreIndex marks a target position that carries no loss.
@@ -275,8 +308,63 @@ type AttentionSpec struct {
 	Batch   int    // batch size
 	Causal  bool   // decoder self-attention
 	Seed    uint64 // for components with random parameters or features
+	// LayerSpecs has one entry per layer when the layers differ (an
+	// encoder-decoder: encoder self-attention, decoder self-attention and
+	// cross-attention, whose queries and keys have different lengths).
+	// Empty: every layer is self-attention with Causal and MaxSeq. Use
+	// Layer to read a layer's spec either way.
+	LayerSpecs []AttentionLayer
 	// Optimizer applies to the component's own parameters, if any.
 	Optimizer Optimizer
+}
+
+// AttentionLayer describes one attention layer.
+type AttentionLayer struct {
+	Role   string // RoleSelf or RoleCross
+	Causal bool
+	MaxQ   int // longest query sequence
+	MaxK   int // longest key sequence
+}
+
+// The roles of AttentionLayer.
+const (
+	RoleSelf  = "self"
+	RoleCross = "cross"
+)
+
+// Layer returns layer i's spec: LayerSpecs[i], or self-attention with
+// Causal and MaxSeq when LayerSpecs is empty.
+func (s AttentionSpec) Layer(i int) AttentionLayer {
+	if i >= 0 && i < len(s.LayerSpecs) {
+		return s.LayerSpecs[i]
+	}
+	return AttentionLayer{Role: RoleSelf, Causal: s.Causal, MaxQ: s.MaxSeq, MaxK: s.MaxSeq}
+}
+
+// Check reports an inconsistent spec: LayerSpecs of the wrong length,
+// non-positive sizes, heads not a multiple of KVHeads, a cross-attention
+// layer marked causal.
+func (s AttentionSpec) Check() error {
+	if s.Layers <= 0 || s.Heads <= 0 || s.HeadDim <= 0 || s.MaxSeq <= 0 || s.Batch <= 0 {
+		return fmt.Errorf("attention spec: layers %d, heads %d, head dim %d, max seq %d and batch %d must all be positive", s.Layers, s.Heads, s.HeadDim, s.MaxSeq, s.Batch)
+	}
+	if s.KVHeads <= 0 || s.Heads%s.KVHeads != 0 {
+		return fmt.Errorf("attention spec: kv heads %d must divide heads %d", s.KVHeads, s.Heads)
+	}
+	if len(s.LayerSpecs) != 0 && len(s.LayerSpecs) != s.Layers {
+		return fmt.Errorf("attention spec: %d layer specs for %d layers", len(s.LayerSpecs), s.Layers)
+	}
+	for i, l := range s.LayerSpecs {
+		switch {
+		case l.Role != RoleSelf && l.Role != RoleCross:
+			return fmt.Errorf("attention spec: layer %d has role %q, want %q or %q", i, l.Role, RoleSelf, RoleCross)
+		case l.MaxQ <= 0 || l.MaxK <= 0:
+			return fmt.Errorf("attention spec: layer %d has max q %d and max k %d, want both positive", i, l.MaxQ, l.MaxK)
+		case l.Role == RoleCross && l.Causal:
+			return fmt.Errorf("attention spec: layer %d is cross-attention and cannot be causal", i)
+		}
+	}
+	return nil
 }
 
 // Optimizer configures the optimiser a component applies to its own

@@ -109,6 +109,9 @@ func parse(d sdk.Description, raw sdk.Config, in sdk.InputSpec) (hparams, error)
 	}
 	h.lnEps = float32(eps)
 
+	if task := in.TaskName(); task != sdk.TaskCausalLM {
+		return h, errorf("the objective's task is %q, but this architecture is a decoder-only (causal) transformer, which serves %q only", task, sdk.TaskCausalLM)
+	}
 	if in.Output != "tokens" {
 		return h, errorf("the objective asks for output %q, but this architecture only produces per-token logits (Output \"tokens\", (B, T, Vocab)); classification heads are not supported yet", in.Output)
 	}

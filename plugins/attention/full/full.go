@@ -20,7 +20,6 @@ func New() sdk.Attention { return &component{} }
 
 type component struct {
 	spec   sdk.AttentionSpec
-	opt    attention.Options
 	layers []*layer // one per attention layer; nil before Init
 }
 
@@ -32,7 +31,10 @@ type layer struct {
 	dq  view   // (B, H, Tq, D)
 	dk  view   // (B, KVH, Tk, D)
 	dv  view   // (B, KVH, Tk, D)
-	buf []bool // (Batch·MaxSeq): room for a copy of the key mask
+	buf []bool // (Batch·MaxK): room for a copy of the key mask
+
+	spec sdk.AttentionLayer // the layer's role, mask and longest sequences
+	opt  attention.Options
 
 	// set by a successful Forward; q == nil means no Forward yet
 	q, k, v   *tensor.Tensor // the caller's inputs, unchanged until Backward
@@ -102,20 +104,26 @@ func (c *component) Init(cfg sdk.Config, spec sdk.AttentionSpec) error {
 	if spec.KVHeads != spec.Heads {
 		return errorf("Init: spec.KVHeads = %d differs from Heads = %d: grouped-query attention is not supported yet; set KVHeads = Heads", spec.KVHeads, spec.Heads)
 	}
-	b, h, s, d := spec.Batch, spec.Heads, spec.MaxSeq, spec.HeadDim
+	if err := spec.Check(); err != nil {
+		return errorf("Init: %w", err)
+	}
+	b, h, d := spec.Batch, spec.Heads, spec.HeadDim
 	layers := make([]*layer, spec.Layers)
 	for i := range layers {
+		ls := spec.Layer(i)
+		sq, sk := ls.MaxQ, ls.MaxK
 		layers[i] = &layer{
-			out: newView(b, h, s, d),
-			att: newView(attention.CacheShape(b, h, s, s)...),
-			dq:  newView(b, h, s, d),
-			dk:  newView(b, h, s, d),
-			dv:  newView(b, h, s, d),
-			buf: make([]bool, b*s),
+			out:  newView(b, h, sq, d),
+			att:  newView(attention.CacheShape(b, h, sq, sk)...),
+			dq:   newView(b, h, sq, d),
+			dk:   newView(b, h, sk, d),
+			dv:   newView(b, h, sk, d),
+			buf:  make([]bool, b*sk),
+			spec: ls,
+			opt:  attention.Options{Causal: ls.Causal, Scale: float32(scale)},
 		}
 	}
 	c.spec, c.layers = spec, layers
-	c.opt = attention.Options{Causal: spec.Causal, Scale: float32(scale)}
 	return nil
 }
 
@@ -137,7 +145,7 @@ func (c *component) Forward(i int, q, k, v *tensor.Tensor, keyMask []bool) (*ten
 		return nil, err
 	}
 	l.q = nil // no Backward from a failed Forward
-	b, tq, tk, err := c.checkInputs(i, q, k, v, keyMask)
+	b, tq, tk, err := c.checkInputs(i, l.spec, q, k, v, keyMask)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +158,7 @@ func (c *component) Forward(i int, q, k, v *tensor.Tensor, keyMask []bool) (*ten
 		km = l.buf[:b*tk]
 		copy(km, keyMask)
 	}
-	if err := attention.FullForward(out, att, q, k, v, km, c.opt); err != nil {
+	if err := attention.FullForward(out, att, q, k, v, km, l.opt); err != nil {
 		return nil, errorf("Forward of layer %d: %w", i, err)
 	}
 	l.q, l.k, l.v, l.keyMask = q, k, v, km
@@ -159,8 +167,9 @@ func (c *component) Forward(i int, q, k, v *tensor.Tensor, keyMask []bool) (*ten
 }
 
 // checkInputs validates q (B, H, Tq, D), k and v (B, KVH, Tk, D) and the
-// key mask against the spec given to Init, and returns B, Tq and Tk.
-func (c *component) checkInputs(i int, q, k, v *tensor.Tensor, keyMask []bool) (b, tq, tk int, err error) {
+// key mask against the spec given to Init (ls is layer i's), and returns
+// B, Tq and Tk.
+func (c *component) checkInputs(i int, ls sdk.AttentionLayer, q, k, v *tensor.Tensor, keyMask []bool) (b, tq, tk int, err error) {
 	s := c.spec
 	if q == nil || k == nil || v == nil {
 		return 0, 0, 0, errorf("Forward of layer %d: q, k and v must all be non-nil", i)
@@ -174,13 +183,13 @@ func (c *component) checkInputs(i int, q, k, v *tensor.Tensor, keyMask []bool) (
 		}
 	}
 	b, tq, tk = q.Shape[0], q.Shape[2], k.Shape[2]
-	if b < 1 || b > s.Batch || tq < 1 || tq > s.MaxSeq || q.Shape[1] != s.Heads || q.Shape[3] != s.HeadDim {
+	if b < 1 || b > s.Batch || tq < 1 || tq > ls.MaxQ || q.Shape[1] != s.Heads || q.Shape[3] != s.HeadDim {
 		return 0, 0, 0, errorf("Forward of layer %d: q has shape %s, want (B, %d, T, %d) with 1 <= B <= %d and 1 <= T <= %d, as Init's spec says",
-			i, tensor.FormatShape(q.Shape), s.Heads, s.HeadDim, s.Batch, s.MaxSeq)
+			i, tensor.FormatShape(q.Shape), s.Heads, s.HeadDim, s.Batch, ls.MaxQ)
 	}
-	if k.Shape[0] != b || tk < 1 || tk > s.MaxSeq || k.Shape[1] != s.KVHeads || k.Shape[3] != s.HeadDim {
+	if k.Shape[0] != b || tk < 1 || tk > ls.MaxK || k.Shape[1] != s.KVHeads || k.Shape[3] != s.HeadDim {
 		return 0, 0, 0, errorf("Forward of layer %d: k has shape %s, want (%d, %d, Tk, %d) with 1 <= Tk <= %d (q is %s)",
-			i, tensor.FormatShape(k.Shape), b, s.KVHeads, s.HeadDim, s.MaxSeq, tensor.FormatShape(q.Shape))
+			i, tensor.FormatShape(k.Shape), b, s.KVHeads, s.HeadDim, ls.MaxK, tensor.FormatShape(q.Shape))
 	}
 	if !tensor.SameShape(v.Shape, k.Shape) {
 		return 0, 0, 0, errorf("Forward of layer %d: v has shape %s, want k's shape %s", i, tensor.FormatShape(v.Shape), tensor.FormatShape(k.Shape))
@@ -216,7 +225,7 @@ func (c *component) Backward(i int, dout *tensor.Tensor) (dq, dk, dv *tensor.Ten
 	dk.Zero()
 	dv.Zero()
 	att := &l.att.t // as the Forward left it
-	if err := attention.FullBackward(dq, dk, dv, dout, l.q, l.k, l.v, att, l.keyMask, c.opt); err != nil {
+	if err := attention.FullBackward(dq, dk, dv, dout, l.q, l.k, l.v, att, l.keyMask, l.opt); err != nil {
 		return nil, nil, nil, errorf("Backward of layer %d: %w (were q, k or v changed since its Forward?)", i, err)
 	}
 	return dq, dk, dv, nil

@@ -301,3 +301,47 @@ func TestErrors(t *testing.T) {
 	_, _, _, err = a.Backward(1, q)
 	expect("other layer", err, "Backward of layer 1 without")
 }
+
+// An encoder-decoder's three kinds of layers, each with its own mask and
+// lengths: encoder self-attention (bidirectional), decoder self-attention
+// (causal) and cross-attention (decoder queries, encoder keys).
+func TestLayerSpecs(t *testing.T) {
+	const b, h, d, src, tgt = 2, 2, 4, 12, 7
+	sp := sdk.AttentionSpec{Layers: 3, Heads: h, KVHeads: h, HeadDim: d, MaxSeq: src, Batch: b, Seed: 1,
+		LayerSpecs: []sdk.AttentionLayer{
+			{Role: sdk.RoleSelf, Causal: false, MaxQ: src, MaxK: src},
+			{Role: sdk.RoleSelf, Causal: true, MaxQ: tgt, MaxK: tgt},
+			{Role: sdk.RoleCross, Causal: false, MaxQ: tgt, MaxK: src},
+		}}
+	a := mustInit(t, nil, sp)
+	r := rng.New(9)
+	for i, c := range []struct{ tq, tk int }{{src, src}, {tgt, tgt}, {tgt, src}} {
+		ls := sp.Layer(i)
+		q, k, v := randT(r, b, h, c.tq, d), randT(r, b, h, c.tk, d), randT(r, b, h, c.tk, d)
+		opt := attention.Options{Causal: ls.Causal}
+		want, att := tensor.New(b, h, c.tq, d), tensor.New(attention.CacheShape(b, h, c.tq, c.tk)...)
+		if err := attention.FullForward(want, att, q, k, v, nil, opt); err != nil {
+			t.Fatal(err)
+		}
+		out, err := a.Forward(i, q, k, v, nil)
+		if err != nil {
+			t.Fatalf("layer %d: %v", i, err)
+		}
+		identical(t, fmt.Sprintf("layer %d out", i), out, want)
+	}
+	// Each layer's lengths bound its own calls.
+	_, err := a.Forward(1, randT(r, b, h, src, d), randT(r, b, h, src, d), randT(r, b, h, src, d), nil)
+	if err == nil || !strings.Contains(err.Error(), "1 <= T <= 7") {
+		t.Errorf("decoder layer with encoder length: %v", err)
+	}
+
+	bad := sp
+	bad.LayerSpecs = sp.LayerSpecs[:2]
+	if err := New().Init(nil, bad); err == nil || !strings.Contains(err.Error(), "2 layer specs for 3 layers") {
+		t.Errorf("short LayerSpecs: %v", err)
+	}
+	bad.LayerSpecs = []sdk.AttentionLayer{sp.LayerSpecs[0], sp.LayerSpecs[1], {Role: sdk.RoleCross, Causal: true, MaxQ: tgt, MaxK: src}}
+	if err := New().Init(nil, bad); err == nil || !strings.Contains(err.Error(), "layer 2 is cross-attention and cannot be causal") {
+		t.Errorf("causal cross-attention: %v", err)
+	}
+}

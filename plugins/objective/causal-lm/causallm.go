@@ -129,7 +129,7 @@ func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec,
 	o.dout = sdk.NewTensor(batch, o.seqLen, Vocab) // shared memory in a plugin: no copy on return
 	o.metrics = sdk.Metrics{"accuracy": 0, "tokens": 0}
 	o.ready = true
-	return sdk.InputSpec{Vocab: Vocab, SeqLen: o.seqLen, Batch: batch, Output: "tokens"}, nil
+	return sdk.InputSpec{Vocab: Vocab, SeqLen: o.seqLen, Batch: batch, Output: "tokens", Task: sdk.TaskCausalLM}, nil
 }
 
 // initText reads the file and splits it 90/10 into train and eval bytes.

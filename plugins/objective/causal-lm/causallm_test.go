@@ -20,7 +20,7 @@ func mustInit(t testing.TB, raw sdk.Config, batch int, seed uint64) *objective {
 	if err != nil {
 		t.Fatalf("Init(%v, %d, %d): %v", raw, batch, seed, err)
 	}
-	want := sdk.InputSpec{Vocab: Vocab, SeqLen: o.seqLen, Batch: batch, Output: "tokens"}
+	want := sdk.InputSpec{Vocab: Vocab, SeqLen: o.seqLen, Batch: batch, Output: "tokens", Task: sdk.TaskCausalLM}
 	if spec != want {
 		t.Fatalf("Init(%v) spec = %+v, want %+v", raw, spec, want)
 	}

@@ -773,16 +773,20 @@ func (x *Session) GetCallTimeoutMs() int64 {
 }
 
 type AttentionSpec struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Layers        int32                  `protobuf:"varint,1,opt,name=layers,proto3" json:"layers,omitempty"`
-	Heads         int32                  `protobuf:"varint,2,opt,name=heads,proto3" json:"heads,omitempty"`
-	KvHeads       int32                  `protobuf:"varint,3,opt,name=kv_heads,json=kvHeads,proto3" json:"kv_heads,omitempty"`
-	HeadDim       int32                  `protobuf:"varint,4,opt,name=head_dim,json=headDim,proto3" json:"head_dim,omitempty"`
-	MaxSeq        int32                  `protobuf:"varint,5,opt,name=max_seq,json=maxSeq,proto3" json:"max_seq,omitempty"`
-	Batch         int32                  `protobuf:"varint,6,opt,name=batch,proto3" json:"batch,omitempty"`
-	Causal        bool                   `protobuf:"varint,7,opt,name=causal,proto3" json:"causal,omitempty"`
-	Seed          uint64                 `protobuf:"varint,8,opt,name=seed,proto3" json:"seed,omitempty"`
-	Optimizer     *Optimizer             `protobuf:"bytes,9,opt,name=optimizer,proto3" json:"optimizer,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Layers    int32                  `protobuf:"varint,1,opt,name=layers,proto3" json:"layers,omitempty"`
+	Heads     int32                  `protobuf:"varint,2,opt,name=heads,proto3" json:"heads,omitempty"`
+	KvHeads   int32                  `protobuf:"varint,3,opt,name=kv_heads,json=kvHeads,proto3" json:"kv_heads,omitempty"`
+	HeadDim   int32                  `protobuf:"varint,4,opt,name=head_dim,json=headDim,proto3" json:"head_dim,omitempty"`
+	MaxSeq    int32                  `protobuf:"varint,5,opt,name=max_seq,json=maxSeq,proto3" json:"max_seq,omitempty"`
+	Batch     int32                  `protobuf:"varint,6,opt,name=batch,proto3" json:"batch,omitempty"`
+	Causal    bool                   `protobuf:"varint,7,opt,name=causal,proto3" json:"causal,omitempty"`
+	Seed      uint64                 `protobuf:"varint,8,opt,name=seed,proto3" json:"seed,omitempty"`
+	Optimizer *Optimizer             `protobuf:"bytes,9,opt,name=optimizer,proto3" json:"optimizer,omitempty"`
+	// One entry per layer when layers differ (an encoder-decoder's encoder
+	// self-attention, decoder self-attention and cross-attention); empty:
+	// every layer is self-attention with causal and max_seq above.
+	LayerSpecs    []*AttentionLayer `protobuf:"bytes,10,rep,name=layer_specs,json=layerSpecs,proto3" json:"layer_specs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -880,6 +884,82 @@ func (x *AttentionSpec) GetOptimizer() *Optimizer {
 	return nil
 }
 
+func (x *AttentionSpec) GetLayerSpecs() []*AttentionLayer {
+	if x != nil {
+		return x.LayerSpecs
+	}
+	return nil
+}
+
+// AttentionLayer describes one attention layer of an architecture.
+type AttentionLayer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Role          string                 `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"` // "self" or "cross"
+	Causal        bool                   `protobuf:"varint,2,opt,name=causal,proto3" json:"causal,omitempty"`
+	MaxQ          int32                  `protobuf:"varint,3,opt,name=max_q,json=maxQ,proto3" json:"max_q,omitempty"` // longest query sequence
+	MaxK          int32                  `protobuf:"varint,4,opt,name=max_k,json=maxK,proto3" json:"max_k,omitempty"` // longest key sequence
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttentionLayer) Reset() {
+	*x = AttentionLayer{}
+	mi := &file_attnlab_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttentionLayer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttentionLayer) ProtoMessage() {}
+
+func (x *AttentionLayer) ProtoReflect() protoreflect.Message {
+	mi := &file_attnlab_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttentionLayer.ProtoReflect.Descriptor instead.
+func (*AttentionLayer) Descriptor() ([]byte, []int) {
+	return file_attnlab_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AttentionLayer) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *AttentionLayer) GetCausal() bool {
+	if x != nil {
+		return x.Causal
+	}
+	return false
+}
+
+func (x *AttentionLayer) GetMaxQ() int32 {
+	if x != nil {
+		return x.MaxQ
+	}
+	return 0
+}
+
+func (x *AttentionLayer) GetMaxK() int32 {
+	if x != nil {
+		return x.MaxK
+	}
+	return 0
+}
+
 type AttentionInitRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Session       *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
@@ -891,7 +971,7 @@ type AttentionInitRequest struct {
 
 func (x *AttentionInitRequest) Reset() {
 	*x = AttentionInitRequest{}
-	mi := &file_attnlab_proto_msgTypes[11]
+	mi := &file_attnlab_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +983,7 @@ func (x *AttentionInitRequest) String() string {
 func (*AttentionInitRequest) ProtoMessage() {}
 
 func (x *AttentionInitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[11]
+	mi := &file_attnlab_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +996,7 @@ func (x *AttentionInitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttentionInitRequest.ProtoReflect.Descriptor instead.
 func (*AttentionInitRequest) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{11}
+	return file_attnlab_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AttentionInitRequest) GetSession() *Session {
@@ -953,7 +1033,7 @@ type AttentionForwardRequest struct {
 
 func (x *AttentionForwardRequest) Reset() {
 	*x = AttentionForwardRequest{}
-	mi := &file_attnlab_proto_msgTypes[12]
+	mi := &file_attnlab_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -965,7 +1045,7 @@ func (x *AttentionForwardRequest) String() string {
 func (*AttentionForwardRequest) ProtoMessage() {}
 
 func (x *AttentionForwardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[12]
+	mi := &file_attnlab_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -978,7 +1058,7 @@ func (x *AttentionForwardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttentionForwardRequest.ProtoReflect.Descriptor instead.
 func (*AttentionForwardRequest) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{12}
+	return file_attnlab_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AttentionForwardRequest) GetLayer() int32 {
@@ -1026,7 +1106,7 @@ type AttentionBackwardRequest struct {
 
 func (x *AttentionBackwardRequest) Reset() {
 	*x = AttentionBackwardRequest{}
-	mi := &file_attnlab_proto_msgTypes[13]
+	mi := &file_attnlab_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1038,7 +1118,7 @@ func (x *AttentionBackwardRequest) String() string {
 func (*AttentionBackwardRequest) ProtoMessage() {}
 
 func (x *AttentionBackwardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[13]
+	mi := &file_attnlab_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1051,7 +1131,7 @@ func (x *AttentionBackwardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttentionBackwardRequest.ProtoReflect.Descriptor instead.
 func (*AttentionBackwardRequest) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{13}
+	return file_attnlab_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AttentionBackwardRequest) GetLayer() int32 {
@@ -1079,7 +1159,7 @@ type AttentionBackwardReply struct {
 
 func (x *AttentionBackwardReply) Reset() {
 	*x = AttentionBackwardReply{}
-	mi := &file_attnlab_proto_msgTypes[14]
+	mi := &file_attnlab_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1091,7 +1171,7 @@ func (x *AttentionBackwardReply) String() string {
 func (*AttentionBackwardReply) ProtoMessage() {}
 
 func (x *AttentionBackwardReply) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[14]
+	mi := &file_attnlab_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1104,7 +1184,7 @@ func (x *AttentionBackwardReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttentionBackwardReply.ProtoReflect.Descriptor instead.
 func (*AttentionBackwardReply) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{14}
+	return file_attnlab_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AttentionBackwardReply) GetDq() *Tensor {
@@ -1137,7 +1217,7 @@ type TensorMessage struct {
 
 func (x *TensorMessage) Reset() {
 	*x = TensorMessage{}
-	mi := &file_attnlab_proto_msgTypes[15]
+	mi := &file_attnlab_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1149,7 +1229,7 @@ func (x *TensorMessage) String() string {
 func (*TensorMessage) ProtoMessage() {}
 
 func (x *TensorMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[15]
+	mi := &file_attnlab_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1162,7 +1242,7 @@ func (x *TensorMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TensorMessage.ProtoReflect.Descriptor instead.
 func (*TensorMessage) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{15}
+	return file_attnlab_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TensorMessage) GetTensor() *Tensor {
@@ -1179,13 +1259,17 @@ type InputSpec struct {
 	Batch         int32                  `protobuf:"varint,3,opt,name=batch,proto3" json:"batch,omitempty"`
 	Classes       int32                  `protobuf:"varint,4,opt,name=classes,proto3" json:"classes,omitempty"`
 	Output        string                 `protobuf:"bytes,5,opt,name=output,proto3" json:"output,omitempty"`
+	Task          string                 `protobuf:"bytes,6,opt,name=task,proto3" json:"task,omitempty"`                             // "causal-lm", "masked-lm", "seq2seq" or "classify"
+	TargetLen     int32                  `protobuf:"varint,7,opt,name=target_len,json=targetLen,proto3" json:"target_len,omitempty"` // seq2seq: decoder tokens per example
+	Generate      bool                   `protobuf:"varint,8,opt,name=generate,proto3" json:"generate,omitempty"`                    // evaluate by greedy decoding (seq2seq)
+	Bos           int32                  `protobuf:"varint,9,opt,name=bos,proto3" json:"bos,omitempty"`                              // seq2seq: the decoder's start token
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InputSpec) Reset() {
 	*x = InputSpec{}
-	mi := &file_attnlab_proto_msgTypes[16]
+	mi := &file_attnlab_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1197,7 +1281,7 @@ func (x *InputSpec) String() string {
 func (*InputSpec) ProtoMessage() {}
 
 func (x *InputSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[16]
+	mi := &file_attnlab_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1210,7 +1294,7 @@ func (x *InputSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputSpec.ProtoReflect.Descriptor instead.
 func (*InputSpec) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{16}
+	return file_attnlab_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *InputSpec) GetVocab() int32 {
@@ -1248,18 +1332,47 @@ func (x *InputSpec) GetOutput() string {
 	return ""
 }
 
+func (x *InputSpec) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *InputSpec) GetTargetLen() int32 {
+	if x != nil {
+		return x.TargetLen
+	}
+	return 0
+}
+
+func (x *InputSpec) GetGenerate() bool {
+	if x != nil {
+		return x.Generate
+	}
+	return false
+}
+
+func (x *InputSpec) GetBos() int32 {
+	if x != nil {
+		return x.Bos
+	}
+	return 0
+}
+
 type Batch struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Inputs        *Tensor                `protobuf:"bytes,1,opt,name=inputs,proto3" json:"inputs,omitempty"`
 	Targets       *Tensor                `protobuf:"bytes,2,opt,name=targets,proto3" json:"targets,omitempty"`
-	KeyMask       *Tensor                `protobuf:"bytes,3,opt,name=key_mask,json=keyMask,proto3" json:"key_mask,omitempty"` // unset: no padding
+	KeyMask       *Tensor                `protobuf:"bytes,3,opt,name=key_mask,json=keyMask,proto3" json:"key_mask,omitempty"`                   // unset: no padding
+	DecoderInputs *Tensor                `protobuf:"bytes,4,opt,name=decoder_inputs,json=decoderInputs,proto3" json:"decoder_inputs,omitempty"` // seq2seq: (B, target_len), unset otherwise
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Batch) Reset() {
 	*x = Batch{}
-	mi := &file_attnlab_proto_msgTypes[17]
+	mi := &file_attnlab_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1271,7 +1384,7 @@ func (x *Batch) String() string {
 func (*Batch) ProtoMessage() {}
 
 func (x *Batch) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[17]
+	mi := &file_attnlab_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1284,7 +1397,7 @@ func (x *Batch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Batch.ProtoReflect.Descriptor instead.
 func (*Batch) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{17}
+	return file_attnlab_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Batch) GetInputs() *Tensor {
@@ -1308,6 +1421,13 @@ func (x *Batch) GetKeyMask() *Tensor {
 	return nil
 }
 
+func (x *Batch) GetDecoderInputs() *Tensor {
+	if x != nil {
+		return x.DecoderInputs
+	}
+	return nil
+}
+
 // AttentionEndpoint tells an architecture where its attention component
 // is served, and with which configuration to initialise it.
 type AttentionEndpoint struct {
@@ -1322,7 +1442,7 @@ type AttentionEndpoint struct {
 
 func (x *AttentionEndpoint) Reset() {
 	*x = AttentionEndpoint{}
-	mi := &file_attnlab_proto_msgTypes[18]
+	mi := &file_attnlab_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1334,7 +1454,7 @@ func (x *AttentionEndpoint) String() string {
 func (*AttentionEndpoint) ProtoMessage() {}
 
 func (x *AttentionEndpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[18]
+	mi := &file_attnlab_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1347,7 +1467,7 @@ func (x *AttentionEndpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttentionEndpoint.ProtoReflect.Descriptor instead.
 func (*AttentionEndpoint) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{18}
+	return file_attnlab_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AttentionEndpoint) GetNetwork() string {
@@ -1392,7 +1512,7 @@ type ArchInitRequest struct {
 
 func (x *ArchInitRequest) Reset() {
 	*x = ArchInitRequest{}
-	mi := &file_attnlab_proto_msgTypes[19]
+	mi := &file_attnlab_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1404,7 +1524,7 @@ func (x *ArchInitRequest) String() string {
 func (*ArchInitRequest) ProtoMessage() {}
 
 func (x *ArchInitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[19]
+	mi := &file_attnlab_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1417,7 +1537,7 @@ func (x *ArchInitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchInitRequest.ProtoReflect.Descriptor instead.
 func (*ArchInitRequest) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{19}
+	return file_attnlab_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ArchInitRequest) GetSession() *Session {
@@ -1471,7 +1591,7 @@ type ArchInitReply struct {
 
 func (x *ArchInitReply) Reset() {
 	*x = ArchInitReply{}
-	mi := &file_attnlab_proto_msgTypes[20]
+	mi := &file_attnlab_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1483,7 +1603,7 @@ func (x *ArchInitReply) String() string {
 func (*ArchInitReply) ProtoMessage() {}
 
 func (x *ArchInitReply) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[20]
+	mi := &file_attnlab_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1496,7 +1616,7 @@ func (x *ArchInitReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchInitReply.ProtoReflect.Descriptor instead.
 func (*ArchInitReply) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{20}
+	return file_attnlab_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ArchInitReply) GetNumParams() int64 {
@@ -1516,7 +1636,7 @@ type ArchForwardRequest struct {
 
 func (x *ArchForwardRequest) Reset() {
 	*x = ArchForwardRequest{}
-	mi := &file_attnlab_proto_msgTypes[21]
+	mi := &file_attnlab_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1528,7 +1648,7 @@ func (x *ArchForwardRequest) String() string {
 func (*ArchForwardRequest) ProtoMessage() {}
 
 func (x *ArchForwardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[21]
+	mi := &file_attnlab_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1541,7 +1661,7 @@ func (x *ArchForwardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchForwardRequest.ProtoReflect.Descriptor instead.
 func (*ArchForwardRequest) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{21}
+	return file_attnlab_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ArchForwardRequest) GetBatch() *Batch {
@@ -1570,7 +1690,7 @@ type ObjectiveInitRequest struct {
 
 func (x *ObjectiveInitRequest) Reset() {
 	*x = ObjectiveInitRequest{}
-	mi := &file_attnlab_proto_msgTypes[22]
+	mi := &file_attnlab_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1582,7 +1702,7 @@ func (x *ObjectiveInitRequest) String() string {
 func (*ObjectiveInitRequest) ProtoMessage() {}
 
 func (x *ObjectiveInitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[22]
+	mi := &file_attnlab_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1595,7 +1715,7 @@ func (x *ObjectiveInitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectiveInitRequest.ProtoReflect.Descriptor instead.
 func (*ObjectiveInitRequest) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{22}
+	return file_attnlab_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ObjectiveInitRequest) GetSession() *Session {
@@ -1636,7 +1756,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_attnlab_proto_msgTypes[23]
+	mi := &file_attnlab_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1648,7 +1768,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[23]
+	mi := &file_attnlab_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1661,7 +1781,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{23}
+	return file_attnlab_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *BatchRequest) GetSplit() string {
@@ -1688,7 +1808,7 @@ type LossRequest struct {
 
 func (x *LossRequest) Reset() {
 	*x = LossRequest{}
-	mi := &file_attnlab_proto_msgTypes[24]
+	mi := &file_attnlab_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1820,7 @@ func (x *LossRequest) String() string {
 func (*LossRequest) ProtoMessage() {}
 
 func (x *LossRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[24]
+	mi := &file_attnlab_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1833,7 @@ func (x *LossRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LossRequest.ProtoReflect.Descriptor instead.
 func (*LossRequest) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{24}
+	return file_attnlab_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *LossRequest) GetOut() *Tensor {
@@ -1741,7 +1861,7 @@ type LossReply struct {
 
 func (x *LossReply) Reset() {
 	*x = LossReply{}
-	mi := &file_attnlab_proto_msgTypes[25]
+	mi := &file_attnlab_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1753,7 +1873,7 @@ func (x *LossReply) String() string {
 func (*LossReply) ProtoMessage() {}
 
 func (x *LossReply) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[25]
+	mi := &file_attnlab_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1766,7 +1886,7 @@ func (x *LossReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LossReply.ProtoReflect.Descriptor instead.
 func (*LossReply) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{25}
+	return file_attnlab_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *LossReply) GetLoss() float32 {
@@ -1851,7 +1971,7 @@ const file_attnlab_proto_rawDesc = "" +
 	"\aSession\x12\x17\n" +
 	"\ashm_dir\x18\x01 \x01(\tR\x06shmDir\x12\x18\n" +
 	"\athreads\x18\x02 \x01(\x05R\athreads\x12&\n" +
-	"\x0fcall_timeout_ms\x18\x03 \x01(\x03R\rcallTimeoutMs\"\x83\x02\n" +
+	"\x0fcall_timeout_ms\x18\x03 \x01(\x03R\rcallTimeoutMs\"\xc0\x02\n" +
 	"\rAttentionSpec\x12\x16\n" +
 	"\x06layers\x18\x01 \x01(\x05R\x06layers\x12\x14\n" +
 	"\x05heads\x18\x02 \x01(\x05R\x05heads\x12\x19\n" +
@@ -1861,7 +1981,15 @@ const file_attnlab_proto_rawDesc = "" +
 	"\x05batch\x18\x06 \x01(\x05R\x05batch\x12\x16\n" +
 	"\x06causal\x18\a \x01(\bR\x06causal\x12\x12\n" +
 	"\x04seed\x18\b \x01(\x04R\x04seed\x123\n" +
-	"\toptimizer\x18\t \x01(\v2\x15.attnlab.v1.OptimizerR\toptimizer\"\xa0\x01\n" +
+	"\toptimizer\x18\t \x01(\v2\x15.attnlab.v1.OptimizerR\toptimizer\x12;\n" +
+	"\vlayer_specs\x18\n" +
+	" \x03(\v2\x1a.attnlab.v1.AttentionLayerR\n" +
+	"layerSpecs\"f\n" +
+	"\x0eAttentionLayer\x12\x12\n" +
+	"\x04role\x18\x01 \x01(\tR\x04role\x12\x16\n" +
+	"\x06causal\x18\x02 \x01(\bR\x06causal\x12\x13\n" +
+	"\x05max_q\x18\x03 \x01(\x05R\x04maxQ\x12\x13\n" +
+	"\x05max_k\x18\x04 \x01(\x05R\x04maxK\"\xa0\x01\n" +
 	"\x14AttentionInitRequest\x12-\n" +
 	"\asession\x18\x01 \x01(\v2\x13.attnlab.v1.SessionR\asession\x12*\n" +
 	"\x06config\x18\x02 \x01(\v2\x12.attnlab.v1.ConfigR\x06config\x12-\n" +
@@ -1880,17 +2008,23 @@ const file_attnlab_proto_rawDesc = "" +
 	"\x02dk\x18\x02 \x01(\v2\x12.attnlab.v1.TensorR\x02dk\x12\"\n" +
 	"\x02dv\x18\x03 \x01(\v2\x12.attnlab.v1.TensorR\x02dv\";\n" +
 	"\rTensorMessage\x12*\n" +
-	"\x06tensor\x18\x01 \x01(\v2\x12.attnlab.v1.TensorR\x06tensor\"\x82\x01\n" +
+	"\x06tensor\x18\x01 \x01(\v2\x12.attnlab.v1.TensorR\x06tensor\"\xe3\x01\n" +
 	"\tInputSpec\x12\x14\n" +
 	"\x05vocab\x18\x01 \x01(\x05R\x05vocab\x12\x17\n" +
 	"\aseq_len\x18\x02 \x01(\x05R\x06seqLen\x12\x14\n" +
 	"\x05batch\x18\x03 \x01(\x05R\x05batch\x12\x18\n" +
 	"\aclasses\x18\x04 \x01(\x05R\aclasses\x12\x16\n" +
-	"\x06output\x18\x05 \x01(\tR\x06output\"\x90\x01\n" +
+	"\x06output\x18\x05 \x01(\tR\x06output\x12\x12\n" +
+	"\x04task\x18\x06 \x01(\tR\x04task\x12\x1d\n" +
+	"\n" +
+	"target_len\x18\a \x01(\x05R\ttargetLen\x12\x1a\n" +
+	"\bgenerate\x18\b \x01(\bR\bgenerate\x12\x10\n" +
+	"\x03bos\x18\t \x01(\x05R\x03bos\"\xcb\x01\n" +
 	"\x05Batch\x12*\n" +
 	"\x06inputs\x18\x01 \x01(\v2\x12.attnlab.v1.TensorR\x06inputs\x12,\n" +
 	"\atargets\x18\x02 \x01(\v2\x12.attnlab.v1.TensorR\atargets\x12-\n" +
-	"\bkey_mask\x18\x03 \x01(\v2\x12.attnlab.v1.TensorR\akeyMask\"\xae\x01\n" +
+	"\bkey_mask\x18\x03 \x01(\v2\x12.attnlab.v1.TensorR\akeyMask\x129\n" +
+	"\x0edecoder_inputs\x18\x04 \x01(\v2\x12.attnlab.v1.TensorR\rdecoderInputs\"\xae\x01\n" +
 	"\x11AttentionEndpoint\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12*\n" +
@@ -1962,7 +2096,7 @@ func file_attnlab_proto_rawDescGZIP() []byte {
 }
 
 var file_attnlab_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_attnlab_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_attnlab_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_attnlab_proto_goTypes = []any{
 	(Tensor_DType)(0),                // 0: attnlab.v1.Tensor.DType
 	(*Empty)(nil),                    // 1: attnlab.v1.Empty
@@ -1976,97 +2110,100 @@ var file_attnlab_proto_goTypes = []any{
 	(*Scalar)(nil),                   // 9: attnlab.v1.Scalar
 	(*Session)(nil),                  // 10: attnlab.v1.Session
 	(*AttentionSpec)(nil),            // 11: attnlab.v1.AttentionSpec
-	(*AttentionInitRequest)(nil),     // 12: attnlab.v1.AttentionInitRequest
-	(*AttentionForwardRequest)(nil),  // 13: attnlab.v1.AttentionForwardRequest
-	(*AttentionBackwardRequest)(nil), // 14: attnlab.v1.AttentionBackwardRequest
-	(*AttentionBackwardReply)(nil),   // 15: attnlab.v1.AttentionBackwardReply
-	(*TensorMessage)(nil),            // 16: attnlab.v1.TensorMessage
-	(*InputSpec)(nil),                // 17: attnlab.v1.InputSpec
-	(*Batch)(nil),                    // 18: attnlab.v1.Batch
-	(*AttentionEndpoint)(nil),        // 19: attnlab.v1.AttentionEndpoint
-	(*ArchInitRequest)(nil),          // 20: attnlab.v1.ArchInitRequest
-	(*ArchInitReply)(nil),            // 21: attnlab.v1.ArchInitReply
-	(*ArchForwardRequest)(nil),       // 22: attnlab.v1.ArchForwardRequest
-	(*ObjectiveInitRequest)(nil),     // 23: attnlab.v1.ObjectiveInitRequest
-	(*BatchRequest)(nil),             // 24: attnlab.v1.BatchRequest
-	(*LossRequest)(nil),              // 25: attnlab.v1.LossRequest
-	(*LossReply)(nil),                // 26: attnlab.v1.LossReply
-	nil,                              // 27: attnlab.v1.Config.ValuesEntry
-	nil,                              // 28: attnlab.v1.LossReply.MetricsEntry
+	(*AttentionLayer)(nil),           // 12: attnlab.v1.AttentionLayer
+	(*AttentionInitRequest)(nil),     // 13: attnlab.v1.AttentionInitRequest
+	(*AttentionForwardRequest)(nil),  // 14: attnlab.v1.AttentionForwardRequest
+	(*AttentionBackwardRequest)(nil), // 15: attnlab.v1.AttentionBackwardRequest
+	(*AttentionBackwardReply)(nil),   // 16: attnlab.v1.AttentionBackwardReply
+	(*TensorMessage)(nil),            // 17: attnlab.v1.TensorMessage
+	(*InputSpec)(nil),                // 18: attnlab.v1.InputSpec
+	(*Batch)(nil),                    // 19: attnlab.v1.Batch
+	(*AttentionEndpoint)(nil),        // 20: attnlab.v1.AttentionEndpoint
+	(*ArchInitRequest)(nil),          // 21: attnlab.v1.ArchInitRequest
+	(*ArchInitReply)(nil),            // 22: attnlab.v1.ArchInitReply
+	(*ArchForwardRequest)(nil),       // 23: attnlab.v1.ArchForwardRequest
+	(*ObjectiveInitRequest)(nil),     // 24: attnlab.v1.ObjectiveInitRequest
+	(*BatchRequest)(nil),             // 25: attnlab.v1.BatchRequest
+	(*LossRequest)(nil),              // 26: attnlab.v1.LossRequest
+	(*LossReply)(nil),                // 27: attnlab.v1.LossReply
+	nil,                              // 28: attnlab.v1.Config.ValuesEntry
+	nil,                              // 29: attnlab.v1.LossReply.MetricsEntry
 }
 var file_attnlab_proto_depIdxs = []int32{
 	2,  // 0: attnlab.v1.Param.default:type_name -> attnlab.v1.Value
 	3,  // 1: attnlab.v1.Description.params:type_name -> attnlab.v1.Param
-	27, // 2: attnlab.v1.Config.values:type_name -> attnlab.v1.Config.ValuesEntry
+	28, // 2: attnlab.v1.Config.values:type_name -> attnlab.v1.Config.ValuesEntry
 	0,  // 3: attnlab.v1.Tensor.dtype:type_name -> attnlab.v1.Tensor.DType
 	7,  // 4: attnlab.v1.AttentionSpec.optimizer:type_name -> attnlab.v1.Optimizer
-	10, // 5: attnlab.v1.AttentionInitRequest.session:type_name -> attnlab.v1.Session
-	5,  // 6: attnlab.v1.AttentionInitRequest.config:type_name -> attnlab.v1.Config
-	11, // 7: attnlab.v1.AttentionInitRequest.spec:type_name -> attnlab.v1.AttentionSpec
-	6,  // 8: attnlab.v1.AttentionForwardRequest.q:type_name -> attnlab.v1.Tensor
-	6,  // 9: attnlab.v1.AttentionForwardRequest.k:type_name -> attnlab.v1.Tensor
-	6,  // 10: attnlab.v1.AttentionForwardRequest.v:type_name -> attnlab.v1.Tensor
-	6,  // 11: attnlab.v1.AttentionForwardRequest.key_mask:type_name -> attnlab.v1.Tensor
-	6,  // 12: attnlab.v1.AttentionBackwardRequest.dout:type_name -> attnlab.v1.Tensor
-	6,  // 13: attnlab.v1.AttentionBackwardReply.dq:type_name -> attnlab.v1.Tensor
-	6,  // 14: attnlab.v1.AttentionBackwardReply.dk:type_name -> attnlab.v1.Tensor
-	6,  // 15: attnlab.v1.AttentionBackwardReply.dv:type_name -> attnlab.v1.Tensor
-	6,  // 16: attnlab.v1.TensorMessage.tensor:type_name -> attnlab.v1.Tensor
-	6,  // 17: attnlab.v1.Batch.inputs:type_name -> attnlab.v1.Tensor
-	6,  // 18: attnlab.v1.Batch.targets:type_name -> attnlab.v1.Tensor
-	6,  // 19: attnlab.v1.Batch.key_mask:type_name -> attnlab.v1.Tensor
-	5,  // 20: attnlab.v1.AttentionEndpoint.config:type_name -> attnlab.v1.Config
-	4,  // 21: attnlab.v1.AttentionEndpoint.description:type_name -> attnlab.v1.Description
-	10, // 22: attnlab.v1.ArchInitRequest.session:type_name -> attnlab.v1.Session
-	5,  // 23: attnlab.v1.ArchInitRequest.config:type_name -> attnlab.v1.Config
-	17, // 24: attnlab.v1.ArchInitRequest.input:type_name -> attnlab.v1.InputSpec
-	7,  // 25: attnlab.v1.ArchInitRequest.optimizer:type_name -> attnlab.v1.Optimizer
-	19, // 26: attnlab.v1.ArchInitRequest.attention:type_name -> attnlab.v1.AttentionEndpoint
-	18, // 27: attnlab.v1.ArchForwardRequest.batch:type_name -> attnlab.v1.Batch
-	10, // 28: attnlab.v1.ObjectiveInitRequest.session:type_name -> attnlab.v1.Session
-	5,  // 29: attnlab.v1.ObjectiveInitRequest.config:type_name -> attnlab.v1.Config
-	6,  // 30: attnlab.v1.LossRequest.out:type_name -> attnlab.v1.Tensor
-	18, // 31: attnlab.v1.LossRequest.batch:type_name -> attnlab.v1.Batch
-	6,  // 32: attnlab.v1.LossReply.dout:type_name -> attnlab.v1.Tensor
-	28, // 33: attnlab.v1.LossReply.metrics:type_name -> attnlab.v1.LossReply.MetricsEntry
-	2,  // 34: attnlab.v1.Config.ValuesEntry.value:type_name -> attnlab.v1.Value
-	1,  // 35: attnlab.v1.Attention.Describe:input_type -> attnlab.v1.Empty
-	12, // 36: attnlab.v1.Attention.Init:input_type -> attnlab.v1.AttentionInitRequest
-	13, // 37: attnlab.v1.Attention.Forward:input_type -> attnlab.v1.AttentionForwardRequest
-	14, // 38: attnlab.v1.Attention.Backward:input_type -> attnlab.v1.AttentionBackwardRequest
-	1,  // 39: attnlab.v1.Attention.GradNormSq:input_type -> attnlab.v1.Empty
-	8,  // 40: attnlab.v1.Attention.Step:input_type -> attnlab.v1.StepArgs
-	1,  // 41: attnlab.v1.Architecture.Describe:input_type -> attnlab.v1.Empty
-	20, // 42: attnlab.v1.Architecture.Init:input_type -> attnlab.v1.ArchInitRequest
-	22, // 43: attnlab.v1.Architecture.Forward:input_type -> attnlab.v1.ArchForwardRequest
-	16, // 44: attnlab.v1.Architecture.Backward:input_type -> attnlab.v1.TensorMessage
-	1,  // 45: attnlab.v1.Architecture.GradNormSq:input_type -> attnlab.v1.Empty
-	8,  // 46: attnlab.v1.Architecture.Step:input_type -> attnlab.v1.StepArgs
-	1,  // 47: attnlab.v1.Objective.Describe:input_type -> attnlab.v1.Empty
-	23, // 48: attnlab.v1.Objective.Init:input_type -> attnlab.v1.ObjectiveInitRequest
-	24, // 49: attnlab.v1.Objective.Batch:input_type -> attnlab.v1.BatchRequest
-	25, // 50: attnlab.v1.Objective.Loss:input_type -> attnlab.v1.LossRequest
-	4,  // 51: attnlab.v1.Attention.Describe:output_type -> attnlab.v1.Description
-	1,  // 52: attnlab.v1.Attention.Init:output_type -> attnlab.v1.Empty
-	16, // 53: attnlab.v1.Attention.Forward:output_type -> attnlab.v1.TensorMessage
-	15, // 54: attnlab.v1.Attention.Backward:output_type -> attnlab.v1.AttentionBackwardReply
-	9,  // 55: attnlab.v1.Attention.GradNormSq:output_type -> attnlab.v1.Scalar
-	1,  // 56: attnlab.v1.Attention.Step:output_type -> attnlab.v1.Empty
-	4,  // 57: attnlab.v1.Architecture.Describe:output_type -> attnlab.v1.Description
-	21, // 58: attnlab.v1.Architecture.Init:output_type -> attnlab.v1.ArchInitReply
-	16, // 59: attnlab.v1.Architecture.Forward:output_type -> attnlab.v1.TensorMessage
-	1,  // 60: attnlab.v1.Architecture.Backward:output_type -> attnlab.v1.Empty
-	9,  // 61: attnlab.v1.Architecture.GradNormSq:output_type -> attnlab.v1.Scalar
-	1,  // 62: attnlab.v1.Architecture.Step:output_type -> attnlab.v1.Empty
-	4,  // 63: attnlab.v1.Objective.Describe:output_type -> attnlab.v1.Description
-	17, // 64: attnlab.v1.Objective.Init:output_type -> attnlab.v1.InputSpec
-	18, // 65: attnlab.v1.Objective.Batch:output_type -> attnlab.v1.Batch
-	26, // 66: attnlab.v1.Objective.Loss:output_type -> attnlab.v1.LossReply
-	51, // [51:67] is the sub-list for method output_type
-	35, // [35:51] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	12, // 5: attnlab.v1.AttentionSpec.layer_specs:type_name -> attnlab.v1.AttentionLayer
+	10, // 6: attnlab.v1.AttentionInitRequest.session:type_name -> attnlab.v1.Session
+	5,  // 7: attnlab.v1.AttentionInitRequest.config:type_name -> attnlab.v1.Config
+	11, // 8: attnlab.v1.AttentionInitRequest.spec:type_name -> attnlab.v1.AttentionSpec
+	6,  // 9: attnlab.v1.AttentionForwardRequest.q:type_name -> attnlab.v1.Tensor
+	6,  // 10: attnlab.v1.AttentionForwardRequest.k:type_name -> attnlab.v1.Tensor
+	6,  // 11: attnlab.v1.AttentionForwardRequest.v:type_name -> attnlab.v1.Tensor
+	6,  // 12: attnlab.v1.AttentionForwardRequest.key_mask:type_name -> attnlab.v1.Tensor
+	6,  // 13: attnlab.v1.AttentionBackwardRequest.dout:type_name -> attnlab.v1.Tensor
+	6,  // 14: attnlab.v1.AttentionBackwardReply.dq:type_name -> attnlab.v1.Tensor
+	6,  // 15: attnlab.v1.AttentionBackwardReply.dk:type_name -> attnlab.v1.Tensor
+	6,  // 16: attnlab.v1.AttentionBackwardReply.dv:type_name -> attnlab.v1.Tensor
+	6,  // 17: attnlab.v1.TensorMessage.tensor:type_name -> attnlab.v1.Tensor
+	6,  // 18: attnlab.v1.Batch.inputs:type_name -> attnlab.v1.Tensor
+	6,  // 19: attnlab.v1.Batch.targets:type_name -> attnlab.v1.Tensor
+	6,  // 20: attnlab.v1.Batch.key_mask:type_name -> attnlab.v1.Tensor
+	6,  // 21: attnlab.v1.Batch.decoder_inputs:type_name -> attnlab.v1.Tensor
+	5,  // 22: attnlab.v1.AttentionEndpoint.config:type_name -> attnlab.v1.Config
+	4,  // 23: attnlab.v1.AttentionEndpoint.description:type_name -> attnlab.v1.Description
+	10, // 24: attnlab.v1.ArchInitRequest.session:type_name -> attnlab.v1.Session
+	5,  // 25: attnlab.v1.ArchInitRequest.config:type_name -> attnlab.v1.Config
+	18, // 26: attnlab.v1.ArchInitRequest.input:type_name -> attnlab.v1.InputSpec
+	7,  // 27: attnlab.v1.ArchInitRequest.optimizer:type_name -> attnlab.v1.Optimizer
+	20, // 28: attnlab.v1.ArchInitRequest.attention:type_name -> attnlab.v1.AttentionEndpoint
+	19, // 29: attnlab.v1.ArchForwardRequest.batch:type_name -> attnlab.v1.Batch
+	10, // 30: attnlab.v1.ObjectiveInitRequest.session:type_name -> attnlab.v1.Session
+	5,  // 31: attnlab.v1.ObjectiveInitRequest.config:type_name -> attnlab.v1.Config
+	6,  // 32: attnlab.v1.LossRequest.out:type_name -> attnlab.v1.Tensor
+	19, // 33: attnlab.v1.LossRequest.batch:type_name -> attnlab.v1.Batch
+	6,  // 34: attnlab.v1.LossReply.dout:type_name -> attnlab.v1.Tensor
+	29, // 35: attnlab.v1.LossReply.metrics:type_name -> attnlab.v1.LossReply.MetricsEntry
+	2,  // 36: attnlab.v1.Config.ValuesEntry.value:type_name -> attnlab.v1.Value
+	1,  // 37: attnlab.v1.Attention.Describe:input_type -> attnlab.v1.Empty
+	13, // 38: attnlab.v1.Attention.Init:input_type -> attnlab.v1.AttentionInitRequest
+	14, // 39: attnlab.v1.Attention.Forward:input_type -> attnlab.v1.AttentionForwardRequest
+	15, // 40: attnlab.v1.Attention.Backward:input_type -> attnlab.v1.AttentionBackwardRequest
+	1,  // 41: attnlab.v1.Attention.GradNormSq:input_type -> attnlab.v1.Empty
+	8,  // 42: attnlab.v1.Attention.Step:input_type -> attnlab.v1.StepArgs
+	1,  // 43: attnlab.v1.Architecture.Describe:input_type -> attnlab.v1.Empty
+	21, // 44: attnlab.v1.Architecture.Init:input_type -> attnlab.v1.ArchInitRequest
+	23, // 45: attnlab.v1.Architecture.Forward:input_type -> attnlab.v1.ArchForwardRequest
+	17, // 46: attnlab.v1.Architecture.Backward:input_type -> attnlab.v1.TensorMessage
+	1,  // 47: attnlab.v1.Architecture.GradNormSq:input_type -> attnlab.v1.Empty
+	8,  // 48: attnlab.v1.Architecture.Step:input_type -> attnlab.v1.StepArgs
+	1,  // 49: attnlab.v1.Objective.Describe:input_type -> attnlab.v1.Empty
+	24, // 50: attnlab.v1.Objective.Init:input_type -> attnlab.v1.ObjectiveInitRequest
+	25, // 51: attnlab.v1.Objective.Batch:input_type -> attnlab.v1.BatchRequest
+	26, // 52: attnlab.v1.Objective.Loss:input_type -> attnlab.v1.LossRequest
+	4,  // 53: attnlab.v1.Attention.Describe:output_type -> attnlab.v1.Description
+	1,  // 54: attnlab.v1.Attention.Init:output_type -> attnlab.v1.Empty
+	17, // 55: attnlab.v1.Attention.Forward:output_type -> attnlab.v1.TensorMessage
+	16, // 56: attnlab.v1.Attention.Backward:output_type -> attnlab.v1.AttentionBackwardReply
+	9,  // 57: attnlab.v1.Attention.GradNormSq:output_type -> attnlab.v1.Scalar
+	1,  // 58: attnlab.v1.Attention.Step:output_type -> attnlab.v1.Empty
+	4,  // 59: attnlab.v1.Architecture.Describe:output_type -> attnlab.v1.Description
+	22, // 60: attnlab.v1.Architecture.Init:output_type -> attnlab.v1.ArchInitReply
+	17, // 61: attnlab.v1.Architecture.Forward:output_type -> attnlab.v1.TensorMessage
+	1,  // 62: attnlab.v1.Architecture.Backward:output_type -> attnlab.v1.Empty
+	9,  // 63: attnlab.v1.Architecture.GradNormSq:output_type -> attnlab.v1.Scalar
+	1,  // 64: attnlab.v1.Architecture.Step:output_type -> attnlab.v1.Empty
+	4,  // 65: attnlab.v1.Objective.Describe:output_type -> attnlab.v1.Description
+	18, // 66: attnlab.v1.Objective.Init:output_type -> attnlab.v1.InputSpec
+	19, // 67: attnlab.v1.Objective.Batch:output_type -> attnlab.v1.Batch
+	27, // 68: attnlab.v1.Objective.Loss:output_type -> attnlab.v1.LossReply
+	53, // [53:69] is the sub-list for method output_type
+	37, // [37:53] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_attnlab_proto_init() }
@@ -2087,7 +2224,7 @@ func file_attnlab_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_attnlab_proto_rawDesc), len(file_attnlab_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   28,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   3,
 		},
