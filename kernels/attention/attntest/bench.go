@@ -1,0 +1,65 @@
+package attntest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/attnlab/attnlab/kernels/parallel"
+	"github.com/attnlab/attnlab/kernels/tensor"
+)
+
+// Footprint is implemented by variants that can say how many bytes their
+// cache and workspaces hold; Bench reports it as the metric cache-MB, the
+// memory a training step keeps for attention beyond its inputs, outputs and
+// gradients.
+type Footprint interface {
+	Bytes() int
+}
+
+// BenchSeqs are the sequence lengths Bench measures by default.
+var BenchSeqs = []int{256, 1024, 2048, 4096}
+
+// Bench measures impl on batch 1, 8 heads (and as many key/value heads),
+// head dim 64, without masks, as sub-benchmarks
+// seq=S/threads=T/pass=fwd|fwdbwd over seqs (BenchSeqs if none), with
+// the ms/op metric and, for a Footprint, cache-MB. Buffers are allocated
+// and the variant warmed up before timing, as a training loop would.
+func Bench(b *testing.B, impl Impl, seqs ...int) {
+	const heads, hd = 8, 64
+	if len(seqs) == 0 {
+		seqs = BenchSeqs
+	}
+	for _, seq := range seqs {
+		for _, th := range []int{1, 2} {
+			for _, pass := range []string{"fwd", "fwdbwd"} {
+				b.Run(fmt.Sprintf("seq=%d/threads=%d/pass=%s", seq, th, pass), func(b *testing.B) {
+					prev := parallel.SetThreads(th)
+					defer parallel.SetThreads(prev)
+					q := randTensor(1, 1, heads, seq, hd)
+					k, v := randTensor(2, 1, heads, seq, hd), randTensor(3, 1, heads, seq, hd)
+					out := tensor.New(q.Shape...)
+					dq, dk, dv := tensor.New(q.Shape...), tensor.New(k.Shape...), tensor.New(v.Shape...)
+					run := func() {
+						if err := impl.Forward(out, q, k, v, nil, false); err != nil {
+							b.Fatal(err)
+						}
+						if pass == "fwdbwd" {
+							if err := impl.Backward(dq, dk, dv, out); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+					run()
+					b.ResetTimer()
+					for b.Loop() {
+						run()
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/op")
+					if f, ok := impl.(Footprint); ok {
+						b.ReportMetric(float64(f.Bytes())/(1<<20), "cache-MB")
+					}
+				})
+			}
+		}
+	}
+}
