@@ -62,3 +62,31 @@ func (f *fullImpl) Backward(dq, dk, dv, dout *tensor.Tensor) error {
 func (f *fullImpl) Bytes() int { return 4 * len(f.att.Data) }
 
 func TestConformanceFull(t *testing.T) { attntest.Run(t, &fullImpl{}) }
+
+type flashImpl struct {
+	call
+	out *tensor.Tensor // the forward's output, read by the backward
+	lse *tensor.Tensor // LSEShape(B, H, Tq)
+}
+
+func (f *flashImpl) Caps() attntest.Caps {
+	return attntest.Caps{Causal: true, KeyMask: true, KVHeads: true, Cross: true, Exact: true}
+}
+
+func (f *flashImpl) Forward(out, q, k, v *tensor.Tensor, mask []bool, causal bool) error {
+	lse := f.lse
+	if b, h, tq, _, ok := dims4(q); ok {
+		lse = resize(lse, LSEShape(b, h, tq)...)
+		f.lse = lse
+	}
+	f.call, f.out = call{q, k, v, mask, Options{Causal: causal}}, out
+	return FlashForward(out, lse, q, k, v, mask, f.opt)
+}
+
+func (f *flashImpl) Backward(dq, dk, dv, dout *tensor.Tensor) error {
+	return FlashBackward(dq, dk, dv, dout, f.q, f.k, f.v, f.out, f.lse, f.mask, f.opt)
+}
+
+func (f *flashImpl) Bytes() int { return 4 * len(f.lse.Data) }
+
+func TestConformanceFlash(t *testing.T) { attntest.Run(t, &flashImpl{}) }

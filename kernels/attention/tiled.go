@@ -1,0 +1,290 @@
+package attention
+
+import (
+	"math"
+
+	"github.com/attnlab/attnlab/kernels/blas"
+	"github.com/attnlab/attnlab/kernels/parallel"
+	"github.com/attnlab/attnlab/kernels/vmath"
+)
+
+// The tiled engine behind flash, sliding-window and block-sparse
+// attention: FlashAttention-2's forward (Dao 2023, Algorithm 1) and
+// backward by recomputation (Algorithm 2), over a pattern that tells each
+// block of queries which keys to visit. Nothing of size Tq×Tk is ever
+// stored: per (batch, head) the forward keeps only the log-sum-exp of
+// each query's scores, and the backward recomputes each probability block
+// from q, k and that log-sum-exp.
+//
+// Queries go in blocks of nr (the matmul micro-kernel's tile width, as in
+// FullForward), keys in blocks of at most tiledKeys. Score blocks are
+// kept transposed, keys × queries, so that a block is a ready packed
+// operand of blas.MulPacked and the online softmax is a set of vmath
+// column operations across queries.
+//
+// Work is split by (batch, query head). With grouped key/value heads the
+// backward writes each query head's dK and dV into its own slice of a
+// scratch buffer (B, H, Tk, D) and then sums the heads of each group in
+// head order, so results are bit-identical for any thread count.
+// Unlike the paper's Algorithm 2, whose outer loop runs over key blocks so
+// that GPU thread blocks own dK and dV, the backward here keeps the
+// forward's order (queries outer): parallelism comes from the heads.
+
+// tiledKeys is the key block: a 128×32 score block (16 KiB) and a 128×64
+// value block stay in the L1 cache.
+const tiledKeys = 128
+
+// span is a range of keys [lo, hi) that a query block visits. dense means
+// every query of the block may see every key of the span (the key mask
+// aside), so the pattern's hide is not needed there.
+type span struct {
+	lo, hi int
+	dense  bool
+}
+
+// pattern says which keys each query sees, for one call's shapes and
+// causal setting.
+type pattern interface {
+	// spans appends to dst the sorted, disjoint key ranges that queries
+	// i0..i0+w-1 of head h may see.
+	spans(dst []span, h, i0, w int) []span
+	// hide sets s[r*nr+c] to -Inf where query i0+c (c < w) of head h may
+	// not see key j0+r (r < kb).
+	hide(s []float32, h, i0, w, j0, kb, nr int)
+}
+
+// tiledJob is one call's state. part = (batch, head) in both passes, or
+// (batch, kv head) in the reduction of grouped gradients.
+type tiledJob struct {
+	gdims
+	pat      pattern
+	scale    float32
+	keyMask  []bool
+	backward bool
+	reduce   bool
+	q, k, v  []float32 // (B, H, Tq, D), (B, KVH, Tk, D), (B, KVH, Tk, D)
+	out, lse []float32 // (B, H, Tq, D), (B, H, Tq)
+	dout, dq []float32 // (B, H, Tq, D)
+	dk, dv   []float32 // (B, KVH, Tk, D)
+	dkh, dvh []float32 // (B, H, Tk, D) per-head scratch when KVH < H
+}
+
+var tiledJobs parallel.FreeList[tiledJob]
+
+// tiledWS is one (batch, head)'s scratch, reused across calls.
+type tiledWS struct {
+	qT, doT       []float32 // packed (D, nr): scale·Q_blkᵀ, dO_blkᵀ
+	qRows, doRows []float32 // packed (nr, D): Q_blk, dO_blk
+	acc           []float32 // (D, nr): Oᵀ or dQᵀ of the block
+	s, dp         []float32 // (tiledKeys, nr): Sᵀ or Pᵀ, dPᵀ or dSᵀ
+	m, mNew, mUse []float32 // (nr) running max, new max, max used for exp
+	alpha, l      []float32 // (nr) rescale factor, running sum
+	dsum, junk    []float32 // (nr) rowsum(dO∘O), discarded sums
+	spans         []span
+}
+
+var tiledWSs parallel.FreeList[tiledWS]
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+func getTiledWS(d, nr int) *tiledWS {
+	w := tiledWSs.Get()
+	w.qT, w.doT = grow(w.qT, blas.PackedBLen(d, nr)), grow(w.doT, blas.PackedBLen(d, nr))
+	w.qRows, w.doRows = grow(w.qRows, blas.PackedBLen(nr, d)), grow(w.doRows, blas.PackedBLen(nr, d))
+	w.acc = grow(w.acc, d*nr)
+	w.s, w.dp = grow(w.s, tiledKeys*nr), grow(w.dp, tiledKeys*nr)
+	for _, p := range []*[]float32{&w.m, &w.mNew, &w.mUse, &w.alpha, &w.l, &w.dsum, &w.junk} {
+		*p = grow(*p, nr)
+	}
+	return w
+}
+
+// run runs the job: the forward, or the backward and, with grouped heads,
+// the reduction of the per-head dK and dV.
+func (j *tiledJob) run() {
+	parallel.Do(j.b*j.h, j)
+	if j.backward && j.group() > 1 {
+		j.reduce = true
+		parallel.Do(j.b*j.kvh, j)
+	}
+}
+
+func (j *tiledJob) Run(part int) {
+	switch {
+	case j.reduce:
+		j.reduceHeads(part)
+	case j.backward:
+		j.backwardHead(part)
+	default:
+		j.forwardHead(part)
+	}
+}
+
+// scores fills s (kb, nr) with the block Sᵀ = K_blk · (scale·Q_blk)ᵀ and
+// sets hidden entries to -Inf.
+func (j *tiledJob) scores(ws *tiledWS, s, k []float32, sp span, b, h, i0, w, j0, kb, nr int) {
+	blas.MulPacked(kb, nr, j.d, k[j0*j.d:], j.d, 1, ws.qT, false, s, nr)
+	if !sp.dense {
+		j.pat.hide(s, h, i0, w, j0, kb, nr)
+	}
+	if j.keyMask != nil {
+		negInf := float32(math.Inf(-1))
+		for r := range kb {
+			if !j.keyMask[b*j.tk+j0+r] {
+				row := s[r*nr : r*nr+nr]
+				for c := range row {
+					row[c] = negInf
+				}
+			}
+		}
+	}
+}
+
+func (j *tiledJob) forwardHead(part int) {
+	b, h := part/j.h, part%j.h
+	_, nr, _ := blas.Panel()
+	tq, tk, d := j.tq, j.tk, j.d
+	kv := j.kvPart(part)
+	q := j.q[part*tq*d : (part+1)*tq*d]     // (Tq, D)
+	k := j.k[kv*tk*d : (kv+1)*tk*d]         // (Tk, D)
+	v := j.v[kv*tk*d : (kv+1)*tk*d]         // (Tk, D)
+	out := j.out[part*tq*d : (part+1)*tq*d] // (Tq, D)
+	lse := j.lse[part*tq : (part+1)*tq]     // (Tq)
+	ws := getTiledWS(d, nr)
+	defer tiledWSs.Put(ws)
+	negInf := float32(math.Inf(-1))
+	for i0 := 0; i0 < tq; i0 += nr {
+		w := min(nr, tq-i0)
+		blas.PackB(ws.qT, true, d, w, j.scale, q[i0*d:], d)
+		clear(ws.acc)
+		for c := range nr {
+			ws.m[c], ws.l[c] = negInf, 0
+		}
+		ws.spans = j.pat.spans(ws.spans[:0], h, i0, w)
+		for _, sp := range ws.spans {
+			for j0 := sp.lo; j0 < sp.hi; j0 += tiledKeys {
+				kb := min(tiledKeys, sp.hi-j0)
+				s := ws.s[:kb*nr] // (kb, nr): Sᵀ, then Pᵀ unnormalised
+				j.scores(ws, s, k, sp, b, h, i0, w, j0, kb, nr)
+				// Online softmax (Algorithm 1, lines 8-10): m' = max(m,
+				// rowmax S), P = exp(S - m'), l = e^{m-m'}·l + rowsum P,
+				// O = e^{m-m'}·O + P·V.
+				copy(ws.mNew, ws.m)
+				vmath.MaxCols(ws.mNew, s)
+				for c := range nr {
+					ws.mUse[c], ws.alpha[c] = ws.mNew[c], ws.m[c]-ws.mNew[c]
+					if ws.mNew[c] == negInf {
+						ws.mUse[c], ws.alpha[c] = 0, 0 // nothing seen yet: exp(-Inf - 0) = 0
+					}
+				}
+				vmath.Exp(ws.alpha, ws.alpha)
+				for c := range nr {
+					ws.l[c] *= ws.alpha[c]
+				}
+				vmath.ScaleCols(ws.acc, ws.alpha)
+				vmath.ExpSubCols(s, s, ws.mUse, ws.l)
+				// Oᵀ (D, nr) += Vᵀ (D, kb) · Pᵀ (kb, nr)
+				blas.MulPacked(d, nr, kb, v[j0*d:], 1, d, s, true, ws.acc, nr)
+				copy(ws.m, ws.mNew)
+			}
+		}
+		// O = diag(l)⁻¹·O and L = m + log l (Algorithm 1, lines 12-13).
+		for c := range w {
+			row := out[(i0+c)*d : (i0+c+1)*d]
+			if ws.l[c] == 0 {
+				clear(row)
+				lse[i0+c] = negInf
+				continue
+			}
+			inv := 1 / ws.l[c]
+			for x := range row {
+				row[x] = ws.acc[x*nr+c] * inv
+			}
+			lse[i0+c] = ws.m[c] + float32(math.Log(float64(ws.l[c])))
+		}
+	}
+}
+
+func (j *tiledJob) backwardHead(part int) {
+	b, h := part/j.h, part%j.h
+	_, nr, _ := blas.Panel()
+	tq, tk, d := j.tq, j.tk, j.d
+	kv := j.kvPart(part)
+	q := j.q[part*tq*d : (part+1)*tq*d]                            // (Tq, D)
+	k := j.k[kv*tk*d : (kv+1)*tk*d]                                // (Tk, D)
+	v := j.v[kv*tk*d : (kv+1)*tk*d]                                // (Tk, D)
+	out := j.out[part*tq*d : (part+1)*tq*d]                        // (Tq, D)
+	dout := j.dout[part*tq*d : (part+1)*tq*d]                      // (Tq, D)
+	lse := j.lse[part*tq : (part+1)*tq]                            // (Tq)
+	dq := j.dq[part*tq*d : (part+1)*tq*d]                          // (Tq, D)
+	dk, dv := j.dk[kv*tk*d:(kv+1)*tk*d], j.dv[kv*tk*d:(kv+1)*tk*d] // (Tk, D)
+	if j.group() > 1 {
+		dk, dv = j.dkh[part*tk*d:(part+1)*tk*d], j.dvh[part*tk*d:(part+1)*tk*d]
+		clear(dk)
+		clear(dv)
+	}
+	ws := getTiledWS(d, nr)
+	defer tiledWSs.Put(ws)
+	inf := float32(math.Inf(1))
+	for i0 := 0; i0 < tq; i0 += nr {
+		w := min(nr, tq-i0)
+		// D_i = rowsum(dO_i ∘ O_i) (Algorithm 2, line 4); a query that
+		// saw nothing (L = -Inf) and the padding columns get L = +Inf,
+		// so their recomputed probabilities are exp(s - Inf) = 0.
+		for c := range nr {
+			ws.dsum[c], ws.mUse[c] = 0, inf
+			if c < w && !math.IsInf(float64(lse[i0+c]), -1) {
+				ws.dsum[c] = vmath.Dot(dout[(i0+c)*d:(i0+c+1)*d], out[(i0+c)*d:(i0+c+1)*d])
+				ws.mUse[c] = lse[i0+c]
+			}
+		}
+		blas.PackB(ws.qT, true, d, w, j.scale, q[i0*d:], d)
+		blas.PackB(ws.doT, true, d, w, 1, dout[i0*d:], d)
+		blas.PackB(ws.qRows, false, w, d, 1, q[i0*d:], d)
+		blas.PackB(ws.doRows, false, w, d, 1, dout[i0*d:], d)
+		clear(ws.acc)
+		ws.spans = j.pat.spans(ws.spans[:0], h, i0, w)
+		for _, sp := range ws.spans {
+			for j0 := sp.lo; j0 < sp.hi; j0 += tiledKeys {
+				kb := min(tiledKeys, sp.hi-j0)
+				p, ds := ws.s[:kb*nr], ws.dp[:kb*nr] // (kb, nr): Pᵀ; dPᵀ then dSᵀ
+				j.scores(ws, p, k, sp, b, h, i0, w, j0, kb, nr)
+				vmath.ExpSubCols(p, p, ws.mUse, ws.junk) // P = exp(S - L)
+				// dV_blk (kb, D) += Pᵀ (kb, w) · dO_blk (w, D)
+				blas.MulPacked(kb, d, w, p, nr, 1, ws.doRows, true, dv[j0*d:], d)
+				// dPᵀ (kb, nr) = V_blk (kb, D) · dO_blkᵀ (D, nr)
+				blas.MulPacked(kb, nr, d, v[j0*d:], d, 1, ws.doT, false, ds, nr)
+				// dSᵀ = scale · P ∘ (dP − D)
+				vmath.SoftmaxGradCols(ds, p, ws.dsum, j.scale)
+				// dQ_blkᵀ (D, nr) += Kᵀ (D, kb) · dSᵀ (kb, nr)
+				blas.MulPacked(d, nr, kb, k[j0*d:], 1, d, ds, true, ws.acc, nr)
+				// dK_blk (kb, D) += dSᵀ (kb, w) · Q_blk (w, D)
+				blas.MulPacked(kb, d, w, ds, nr, 1, ws.qRows, true, dk[j0*d:], d)
+			}
+		}
+		for c := range w {
+			row := dq[(i0+c)*d : (i0+c+1)*d]
+			for x := range row {
+				row[x] += ws.acc[x*nr+c]
+			}
+		}
+	}
+}
+
+// reduceHeads adds the per-head dK and dV of one (batch, kv head)'s group
+// into dk and dv, in head order.
+func (j *tiledJob) reduceHeads(part int) {
+	n, g := j.tk*j.d, j.group()
+	b, kvh := part/j.kvh, part%j.kvh
+	dk, dv := j.dk[part*n:(part+1)*n], j.dv[part*n:(part+1)*n]
+	for hh := range g {
+		src := (b*j.h + kvh*g + hh) * n
+		vmath.Axpy(1, j.dkh[src:src+n], dk)
+		vmath.Axpy(1, j.dvh[src:src+n], dv)
+	}
+}
