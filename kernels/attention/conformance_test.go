@@ -34,13 +34,16 @@ func resize(t *tensor.Tensor, shape ...int) *tensor.Tensor {
 	return tensor.New(shape...)
 }
 
+// fullImpl is FullForward and FullBackward, or with grouped set
+// FullGroupedForward and FullGroupedBackward.
 type fullImpl struct {
 	call
-	att *tensor.Tensor // CacheShape(B, H, Tq, Tk)
+	grouped bool
+	att     *tensor.Tensor // CacheShape(B, H, Tq, Tk)
 }
 
 func (f *fullImpl) Caps() attntest.Caps {
-	return attntest.Caps{Causal: true, KeyMask: true, Cross: true, Exact: true}
+	return attntest.Caps{Causal: true, KeyMask: true, KVHeads: f.grouped, Cross: true, Exact: true}
 }
 
 func (f *fullImpl) Forward(out, q, k, v *tensor.Tensor, mask []bool, causal bool) error {
@@ -52,16 +55,24 @@ func (f *fullImpl) Forward(out, q, k, v *tensor.Tensor, mask []bool, causal bool
 		}
 	}
 	f.call = call{q, k, v, mask, Options{Causal: causal}}
+	if f.grouped {
+		return FullGroupedForward(out, att, q, k, v, mask, f.opt)
+	}
 	return FullForward(out, att, q, k, v, mask, f.opt)
 }
 
 func (f *fullImpl) Backward(dq, dk, dv, dout *tensor.Tensor) error {
+	if f.grouped {
+		return FullGroupedBackward(dq, dk, dv, dout, f.q, f.k, f.v, f.att, f.mask, f.opt)
+	}
 	return FullBackward(dq, dk, dv, dout, f.q, f.k, f.v, f.att, f.mask, f.opt)
 }
 
 func (f *fullImpl) Bytes() int { return 4 * len(f.att.Data) }
 
 func TestConformanceFull(t *testing.T) { attntest.Run(t, &fullImpl{}) }
+
+func TestConformanceFullGrouped(t *testing.T) { attntest.Run(t, &fullImpl{grouped: true}) }
 
 type flashImpl struct {
 	call
