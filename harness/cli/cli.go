@@ -74,6 +74,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(pluginsCmd(g), runCmd(g), runsCmd(g))
 	root.AddCommand(rerunCmd(g))
 	root.AddCommand(exportCmd(g))
+	root.AddCommand(pluginCmd(g))
 	root.AddCommand(reportCmd(g))
 	return root
 }
