@@ -8,6 +8,7 @@ import (
 	"github.com/attnlab/attnlab/plugins/arch/transformer"
 	"github.com/attnlab/attnlab/plugins/attention/full"
 	causallm "github.com/attnlab/attnlab/plugins/objective/causal-lm"
+	maskedlm "github.com/attnlab/attnlab/plugins/objective/masked-lm"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -21,5 +22,6 @@ var (
 	}
 	Objective = map[string]func() sdk.Objective{
 		"causal-lm": causallm.New,
+		"masked-lm": maskedlm.New,
 	}
 )
