@@ -1,0 +1,184 @@
+package attention
+
+import (
+	"github.com/attnlab/attnlab/kernels/blas"
+	"github.com/attnlab/attnlab/kernels/parallel"
+	"github.com/attnlab/attnlab/kernels/tensor"
+)
+
+// Linformer attention (Wang et al. 2020, "Linformer", §4, eq. 7):
+//
+//	head = softmax(scale · Q·(E·K)ᵀ) · (F·V)
+//
+// where E and F (k × n) project the n keys and values along the sequence
+// to k rows, so attention costs O(n·k) instead of O(n²). The projections
+// are parameters owned by the caller; their gradients are returned. E and
+// F have shape (P, k, n) with P = 1 (one projection shared by every head,
+// the paper's headwise and layerwise sharing) or P = KVH (one per key/value
+// head); key-value sharing (E = F) is the caller passing the same tensor
+// twice and adding the two gradients.
+//
+// A key mask zeroes the hidden keys and values before the projection, so
+// they influence nothing and get zero gradients. Every projected row mixes
+// all positions, so Linformer cannot be causal (§4); Causal is an error.
+//
+// The projected keys and values (B, KVH, k, D) are cached for the
+// backward, with full attention's probability cache CacheShape(B, H, Tq,
+// k): memory O(n·k).
+
+func checkLinformer(c *tensor.Checker, g gdims, e, f, kp, vp *tensor.Tensor, opt Options) (kproj int) {
+	if !c.Ok() {
+		return 0
+	}
+	if opt.Causal {
+		c.Failf("Linformer cannot be causal: each projected key mixes every position (Wang et al. 2020, §4)")
+		return 0
+	}
+	c.Require(e.Rank() == 3, "e must be (P, k, n) with P = 1 or KVH")
+	if !c.Ok() {
+		return 0
+	}
+	kproj = e.Shape[1]
+	if p := e.Shape[0]; p != 1 && p != g.kvh {
+		c.Failf("e has %d projections, want 1 (shared) or KVH = %d (per head)", p, g.kvh)
+	}
+	if c.Ok() && e.Shape[2] != g.tk {
+		c.Failf("e projects %d positions but k and v have Tk = %d", e.Shape[2], g.tk)
+	}
+	if c.Ok() && (kproj < 1 || kproj > g.tk) {
+		c.Failf("the projected length k = %d must be in [1, n = %d]", kproj, g.tk)
+	}
+	c.Shape("f", f, e.Shape...)
+	c.Shape("kp", kp, g.b, g.kvh, kproj, g.d)
+	c.Shape("vp", vp, g.b, g.kvh, kproj, g.d)
+	return kproj
+}
+
+// LinformerForward computes out (B, H, Tq, D) from q (B, H, Tq, D), k and
+// v (B, KVH, n, D) and the projections e and f (P, k, n); it fills kp and
+// vp (B, KVH, k, D) with E·K and F·V and att, CacheShape(B, H, Tq, k),
+// with the probabilities.
+func LinformerForward(out, kp, vp, att, q, k, v, e, f *tensor.Tensor, keyMask []bool, opt Options) error {
+	c := tensor.Check("attention.LinformerForward").Add("out", out).Add("kp", kp).Add("vp", vp).Add("att", att).
+		Add("q", q).Add("k", k).Add("v", v).Add("e", e).Add("f", f)
+	g := checkGrouped(c, q, k, v, keyMask)
+	kproj := checkLinformer(c, g, e, f, kp, vp, opt)
+	if c.Ok() {
+		c.Shape("out", out, g.b, g.h, g.tq, g.d)
+		c.Shape("att", att, CacheShape(g.b, g.h, g.tq, kproj)...)
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	s := linformerScratches.Get()
+	defer linformerScratches.Put(s)
+	km, vm := s.masked(g, k, v, keyMask)
+	n, pd := g.tk*g.d, kproj*g.d
+	for bk := range g.b * g.kvh {
+		pe := projection(e, bk%g.kvh)
+		// K̄ (k, D) = E (k, n) · K (n, D); V̄ = F · V.
+		blas.Gemm(false, false, kproj, g.d, g.tk, 1, e.Data[pe:], g.tk, km[bk*n:], g.d, 0, kp.Data[bk*pd:], g.d)
+		blas.Gemm(false, false, kproj, g.d, g.tk, 1, f.Data[pe:], g.tk, vm[bk*n:], g.d, 0, vp.Data[bk*pd:], g.d)
+	}
+	return FullGroupedForward(out, att, q, kp, vp, nil, Options{Scale: opt.Scale})
+}
+
+// LinformerBackward accumulates into dq, dk, dv (like q, k, v) and de, df
+// (like e, f) the gradients given dout; the other arguments are the
+// forward's and its results.
+func LinformerBackward(dq, dk, dv, de, df, dout, q, k, v, e, f, kp, vp, att *tensor.Tensor, keyMask []bool, opt Options) error {
+	c := tensor.Check("attention.LinformerBackward").Add("q", q).Add("k", k).Add("v", v).Add("e", e).Add("f", f).
+		Add("kp", kp).Add("vp", vp).Add("att", att)
+	g := checkGrouped(c, q, k, v, keyMask)
+	kproj := checkLinformer(c, g, e, f, kp, vp, opt)
+	if c.Ok() {
+		checkGrads(c, g, dq, dk, dv, dout)
+		c.Add("de", de).Add("df", df)
+		c.Shape("de", de, e.Shape...)
+		c.Shape("df", df, e.Shape...)
+		c.Shape("att", att, CacheShape(g.b, g.h, g.tq, kproj)...)
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	s := linformerScratches.Get()
+	defer linformerScratches.Put(s)
+	dkp, dvp := s.projGrads(g, kproj)
+	if err := FullGroupedBackward(dq, dkp, dvp, dout, q, kp, vp, att, nil, Options{Scale: opt.Scale}); err != nil {
+		return err
+	}
+	km, vm := s.masked(g, k, v, keyMask)
+	n, pd := g.tk*g.d, kproj*g.d
+	for bk := range g.b * g.kvh {
+		pe := projection(e, bk%g.kvh)
+		// dE (k, n) += dK̄ (k, D) · Kᵀ (D, n); dF likewise with V.
+		blas.Gemm(false, true, kproj, g.tk, g.d, 1, dkp.Data[bk*pd:], g.d, km[bk*n:], g.d, 1, de.Data[pe:], g.tk)
+		blas.Gemm(false, true, kproj, g.tk, g.d, 1, dvp.Data[bk*pd:], g.d, vm[bk*n:], g.d, 1, df.Data[pe:], g.tk)
+		// dK (n, D) += Eᵀ (n, k) · dK̄ (k, D), then zero the hidden keys.
+		s.tmp = grow(s.tmp, 2*n)
+		dkm, dvm := s.tmp[:n], s.tmp[n:]
+		blas.Gemm(true, false, g.tk, g.d, kproj, 1, e.Data[pe:], g.tk, dkp.Data[bk*pd:], g.d, 0, dkm, g.d)
+		blas.Gemm(true, false, g.tk, g.d, kproj, 1, f.Data[pe:], g.tk, dvp.Data[bk*pd:], g.d, 0, dvm, g.d)
+		b := bk / g.kvh
+		for j := range g.tk {
+			if keyMask != nil && !keyMask[b*g.tk+j] {
+				continue
+			}
+			row := bk*n + j*g.d
+			for x := range g.d {
+				dk.Data[row+x] += dkm[j*g.d+x]
+				dv.Data[row+x] += dvm[j*g.d+x]
+			}
+		}
+	}
+	return nil
+}
+
+// projection is the offset in e of key/value head kvh's projection.
+func projection(e *tensor.Tensor, kvh int) int {
+	if e.Shape[0] == 1 {
+		return 0
+	}
+	return kvh * e.Shape[1] * e.Shape[2]
+}
+
+// linformerScratch holds the masked keys and values and the gradients of
+// the projected ones, reused across calls.
+type linformerScratch struct {
+	km, vm   []float32 // (B, KVH, n, D)
+	dkp, dvp tensor.Tensor
+	shape    [4]int
+	tmp      []float32 // (2, n, D)
+}
+
+var linformerScratches parallel.FreeList[linformerScratch]
+
+// masked returns k and v with the keys hidden by keyMask zeroed (k and v
+// themselves without a mask).
+func (s *linformerScratch) masked(g gdims, k, v *tensor.Tensor, keyMask []bool) (km, vm []float32) {
+	if keyMask == nil {
+		return k.Data, v.Data
+	}
+	s.km, s.vm = grow(s.km, len(k.Data)), grow(s.vm, len(v.Data))
+	copy(s.km, k.Data)
+	copy(s.vm, v.Data)
+	for row := range g.b * g.kvh * g.tk {
+		if b, j := row/(g.kvh*g.tk), row%g.tk; !keyMask[b*g.tk+j] {
+			clear(s.km[row*g.d : (row+1)*g.d])
+			clear(s.vm[row*g.d : (row+1)*g.d])
+		}
+	}
+	return s.km, s.vm
+}
+
+// projGrads returns zeroed gradients of the projected keys and values,
+// (B, KVH, k, D) each.
+func (s *linformerScratch) projGrads(g gdims, kproj int) (dkp, dvp *tensor.Tensor) {
+	s.shape = [4]int{g.b, g.kvh, kproj, g.d}
+	n := g.b * g.kvh * kproj * g.d
+	s.dkp.Shape, s.dvp.Shape = s.shape[:], s.shape[:]
+	s.dkp.Data, s.dvp.Data = grow(s.dkp.Data, n), grow(s.dvp.Data, n)
+	clear(s.dkp.Data)
+	clear(s.dvp.Data)
+	return &s.dkp, &s.dvp
+}
