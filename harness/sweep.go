@@ -2,12 +2,14 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"sort"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/attnlab/attnlab/experiments"
@@ -87,7 +89,7 @@ func (s *Sweep) Run(ctx context.Context) (SweepResult, error) {
 			continue
 		case tracking.StatusRunning:
 			tr, err := s.Store.Trial(t.ID)
-			if err == nil && time.Since(tr.HeartbeatAt) < StaleAfter && !(tr.PID == os.Getpid()) {
+			if err == nil && time.Since(tr.HeartbeatAt) < StaleAfter && !(tr.PID == os.Getpid()) && !deadHere(tr.Host, tr.PID) {
 				res.Counts["running elsewhere"]++
 				res.Skipped++
 				s.report(func(r Reporter) { r.TrialSkipped(t, fmt.Sprintf("running in process %d on %s", tr.PID, tr.Host)) })
@@ -290,4 +292,20 @@ func (tp *trialPruner) Prune(step int, metrics map[string]float64) bool {
 	sort.Float64s(others)
 	med := median(others)
 	return better(med, tp.best)
+}
+
+// deadHere reports whether the process that recorded a running trial is
+// known to be gone: it ran on this host and no process has its id now.
+// Then the trial need not wait for its heartbeat to go stale. A live
+// process with that id (possibly another program that reused it) leaves
+// the decision to the heartbeat.
+func deadHere(host string, pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	if h, err := os.Hostname(); err != nil || h != host {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return errors.Is(err, syscall.ESRCH)
 }
