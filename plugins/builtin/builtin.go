@@ -9,6 +9,7 @@ import (
 	"github.com/attnlab/attnlab/plugins/attention/full"
 	causallm "github.com/attnlab/attnlab/plugins/objective/causal-lm"
 	maskedlm "github.com/attnlab/attnlab/plugins/objective/masked-lm"
+	"github.com/attnlab/attnlab/plugins/objective/seq2seq"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -23,5 +24,6 @@ var (
 	Objective = map[string]func() sdk.Objective{
 		"causal-lm": causallm.New,
 		"masked-lm": maskedlm.New,
+		"seq2seq":   seq2seq.New,
 	}
 )
