@@ -1,51 +1,54 @@
 package attention
 
 import (
+	"flag"
 	"fmt"
+	"slices"
 	"testing"
 
+	"github.com/attnlab/attnlab/kernels/attention/attntest"
 	"github.com/attnlab/attnlab/kernels/blas"
 	"github.com/attnlab/attnlab/kernels/parallel"
 	"github.com/attnlab/attnlab/kernels/tensor"
 	"github.com/attnlab/attnlab/kernels/vmath"
 )
 
-// BenchmarkAttention measures attention on batch 1, 8 heads, head dim 64,
-// without a mask (every query sees every key, as in an encoder and as in
-// the reference PyTorch measurement), reporting ms/op for the forward pass
-// (pass=fwd) and for forward plus backward (pass=fwdbwd). Buffers are
+var benchLong = flag.Bool("attention.long", false, "BenchmarkAttention also measures 8192 tokens (full attention then needs 2 GiB)")
+
+// benchVariants are the variants BenchmarkAttention measures, with the
+// settings the Long Range Arena comparison uses.
+func benchVariants() []struct {
+	name string
+	impl attntest.Impl
+} {
+	return []struct {
+		name string
+		impl attntest.Impl
+	}{
+		{"full", &fullImpl{}},
+		{"flash", &flashImpl{}},
+		{"longformer", &windowImpl{window: 256, global: []int{0}}},
+		{"bigbird", &bigbirdImpl{block: 64, random: 3}},
+		{"linformer", &linformerImpl{kproj: 256}},
+		{"performer", &performerImpl{m: 256, seed: 1}},
+	}
+}
+
+// BenchmarkAttention measures every variant on batch 1, 8 heads, head dim
+// 64, without a mask (every query sees every key, as in an encoder and as
+// in the reference PyTorch measurement), at 256 to 4096 tokens (8192 with
+// -attention.long), reporting ms/op for the forward pass (pass=fwd) and for
+// forward plus backward (pass=fwdbwd), and cache-MB, what the variant keeps
+// between the two (full attention's T×T probabilities, flash's
+// log-sum-exps, Linformer's projections and probabilities). Buffers are
 // allocated and touched once before timing, as a training loop reuses them.
 func BenchmarkAttention(b *testing.B) {
-	const heads, hd = 8, 64
-	for _, seq := range []int{256, 1024, 4096} {
-		for _, th := range []int{1, 2} {
-			for _, pass := range []string{"fwd", "fwdbwd"} {
-				b.Run(fmt.Sprintf("variant=full/seq=%d/threads=%d/pass=%s", seq, th, pass), func(b *testing.B) {
-					prev := parallel.SetThreads(th)
-					defer parallel.SetThreads(prev)
-					q, k, v := randT(1, 1, heads, seq, hd), randT(2, 1, heads, seq, hd), randT(3, 1, heads, seq, hd)
-					out, att := tensor.New(q.Shape...), tensor.New(CacheShape(1, heads, seq, seq)...)
-					dq, dk, dv := tensor.New(q.Shape...), tensor.New(k.Shape...), tensor.New(v.Shape...)
-					opt := Options{}
-					run := func() {
-						if err := FullForward(out, att, q, k, v, nil, opt); err != nil {
-							b.Fatal(err)
-						}
-						if pass == "fwdbwd" {
-							if err := FullBackward(dq, dk, dv, out, q, k, v, att, nil, opt); err != nil {
-								b.Fatal(err)
-							}
-						}
-					}
-					run()
-					b.ResetTimer()
-					for b.Loop() {
-						run()
-					}
-					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/op")
-				})
-			}
-		}
+	seqs := attntest.BenchSeqs
+	if *benchLong {
+		seqs = append(slices.Clone(seqs), 8192)
+	}
+	for _, v := range benchVariants() {
+		b.Run("variant="+v.name, func(b *testing.B) { attntest.Bench(b, v.impl, seqs...) })
 	}
 }
 
