@@ -9,7 +9,21 @@ import (
 
 const (
 	name    = "transformer"
-	version = "1.0.0"
+	version = "1.1.0"
+)
+
+// The model shapes of the "shape" parameter.
+const (
+	shapeAuto    = "auto"
+	shapeDecoder = "decoder"         // causal self-attention (GPT)
+	shapeEncoder = "encoder"         // bidirectional self-attention (BERT)
+	shapeEncDec  = "encoder-decoder" // encoder, then a causal decoder with cross-attention (Vaswani, T5)
+)
+
+// The pooling of the "pool" parameter.
+const (
+	poolCLS  = "cls"
+	poolMean = "mean"
 )
 
 // errorf returns an error prefixed with the component's name.
@@ -22,10 +36,10 @@ func (m *model) Describe() sdk.Description {
 		Kind:    sdk.KindArchitecture,
 		Name:    name,
 		Version: version,
-		Doc:     "decoder-only GPT (GPT-2/nanoGPT): learned or sinusoidal positions, pre-LN blocks, GELU MLP, optionally tied LM head",
+		Doc:     "pre-LN transformer (GPT-2/nanoGPT blocks) as a causal decoder, a bidirectional encoder (masked LM, pooled classification) or an encoder-decoder with cross-attention (seq2seq)",
 		Params: []sdk.Param{
 			{Name: "layers", Type: sdk.Int, Default: int64(2), Min: sdk.Bound(1),
-				Doc: "number of transformer blocks"},
+				Doc: "number of transformer blocks (of the encoder, in an encoder-decoder)"},
 			{Name: "d_model", Type: sdk.Int, Default: int64(128), Min: sdk.Bound(1),
 				Doc: "width of the residual stream; must be divisible by heads"},
 			{Name: "heads", Type: sdk.Int, Default: int64(4), Min: sdk.Bound(1),
@@ -35,33 +49,44 @@ func (m *model) Describe() sdk.Description {
 			{Name: "dropout", Type: sdk.Float, Default: 0.0, Min: sdk.Bound(0), Max: sdk.Bound(1),
 				Doc: "dropout probability in [0, 1) after the attention and MLP projections, in training only"},
 			{Name: "init_std", Type: sdk.Float, Default: 0.02, Min: sdk.Bound(0),
-				Doc: "standard deviation of the normal weight init; residual projections get init_std/sqrt(2*layers)"},
+				Doc: "standard deviation of the normal weight init; residual projections get init_std/sqrt(residual branches of the stack)"},
 			{Name: "tie_embeddings", Type: sdk.Bool, Default: true,
 				Doc: "share the token embedding with the LM head (GPT-2 weight tying)"},
 			{Name: "layernorm_eps", Type: sdk.Float, Default: 1e-5, Min: sdk.Bound(0),
 				Doc: "epsilon added to the variance in every layer norm"},
 			{Name: "positions", Type: sdk.String, Default: "learned", Choices: []string{"learned", "sinusoidal", "rope"},
 				Doc: "positions: a learned table (GPT-2), fixed sinusoids (Vaswani et al. 2017) or rotary q/k (RoFormer)"},
+			{Name: "shape", Type: sdk.String, Default: shapeAuto, Choices: []string{shapeAuto, shapeDecoder, shapeEncoder, shapeEncDec},
+				Doc: "decoder (causal), encoder (bidirectional) or encoder-decoder; auto: decoder for causal-lm, encoder for masked-lm and classify, encoder-decoder for seq2seq"},
+			{Name: "pool", Type: sdk.String, Default: poolCLS, Choices: []string{poolCLS, poolMean},
+				Doc: "classification: the first token's final hidden state (cls) or the mean over non-padding tokens (mean)"},
+			{Name: "decoder_layers", Type: sdk.Int, Default: int64(0), Min: sdk.Bound(0),
+				Doc: "decoder blocks of an encoder-decoder; 0 means as many as layers"},
 		},
 	}
 }
 
 // hparams are the resolved, validated hyper-parameters.
 type hparams struct {
-	layers   int     // transformer blocks, L
-	dModel   int     // residual width, C
-	heads    int     // attention heads, H
-	headDim  int     // D = C/H
-	hidden   int     // MLP width, mlp_ratio·C
-	dropout  float32 // in [0, 1)
-	initStd  float32 // weight init standard deviation
-	tied     bool    // LM head = token embedding
-	sinusoid bool    // fixed sinusoidal positions instead of a learned table
-	rope     bool    // rotary positions on q and k instead of an additive table
-	lnEps    float32 // layer norm epsilon
-	vocab    int     // V
-	seqLen   int     // longest sequence, S
-	maxBatch int     // largest batch
+	shape     string  // shapeDecoder, shapeEncoder or shapeEncDec (never auto)
+	layers    int     // blocks of the only stack, or of the encoder: L
+	decLayers int     // decoder blocks of an encoder-decoder, Ld (0 otherwise)
+	dModel    int     // residual width, C
+	heads     int     // attention heads, H
+	headDim   int     // D = C/H
+	hidden    int     // MLP width, mlp_ratio·C
+	dropout   float32 // in [0, 1)
+	initStd   float32 // weight init standard deviation
+	tied      bool    // LM head = token embedding
+	sinusoid  bool    // fixed sinusoidal positions instead of a learned table
+	rope      bool    // rotary positions on q and k instead of an additive table
+	lnEps     float32 // layer norm epsilon
+	vocab     int     // V
+	seqLen    int     // longest input sequence, S
+	targetLen int     // longest decoder sequence of an encoder-decoder, Td (0 otherwise)
+	maxBatch  int     // largest batch
+	classes   int     // K > 0: a classification head over pooled states
+	poolMean  bool    // pool by the mean over real tokens instead of the first token
 }
 
 // parse resolves cfg (defaults filled in, so a partial or nil config is
@@ -81,6 +106,7 @@ func parse(d sdk.Description, raw sdk.Config, in sdk.InputSpec) (hparams, error)
 		vocab:    in.Vocab,
 		seqLen:   in.SeqLen,
 		maxBatch: in.Batch,
+		poolMean: cfg.String("pool") == poolMean,
 	}
 	if h.sinusoid && h.dModel%2 != 0 {
 		return h, errorf("positions = sinusoidal needs an even d_model, got %d", h.dModel)
@@ -108,12 +134,8 @@ func parse(d sdk.Description, raw sdk.Config, in sdk.InputSpec) (hparams, error)
 		return h, errorf("layernorm_eps = %v: want a small positive number (PyTorch's default is 1e-5)", eps)
 	}
 	h.lnEps = float32(eps)
-
-	if task := in.TaskName(); task != sdk.TaskCausalLM {
-		return h, errorf("the objective's task is %q, but this architecture is a decoder-only (causal) transformer, which serves %q only", task, sdk.TaskCausalLM)
-	}
-	if in.Output != "tokens" {
-		return h, errorf("the objective asks for output %q, but this architecture only produces per-token logits (Output \"tokens\", (B, T, Vocab)); classification heads are not supported yet", in.Output)
+	if err := h.setShape(cfg, in); err != nil {
+		return h, err
 	}
 	if in.Vocab < 1 || in.Vocab > math.MaxInt32 {
 		return h, errorf("the objective's vocabulary size is %d: want 1 to %d (int32 token ids)", in.Vocab, math.MaxInt32)
@@ -125,6 +147,88 @@ func parse(d sdk.Description, raw sdk.Config, in sdk.InputSpec) (hparams, error)
 		return h, errorf("the objective's batch size is %d: want at least 1", in.Batch)
 	}
 	return h, nil
+}
+
+// taskShapes lists, per task, the shapes that serve it; the first is the
+// one "auto" picks. A decoder can classify from the mean of its states
+// (the first token of a causal decoder sees only itself).
+var taskShapes = map[string][]string{
+	sdk.TaskCausalLM: {shapeDecoder},
+	sdk.TaskMaskedLM: {shapeEncoder},
+	sdk.TaskSeq2Seq:  {shapeEncDec},
+	sdk.TaskClassify: {shapeEncoder, shapeDecoder},
+}
+
+// why says what each task needs of a model, for the mismatch error.
+var why = map[string]string{
+	sdk.TaskCausalLM: "predicts each next token from the tokens before it only (a causal decoder)",
+	sdk.TaskMaskedLM: "predicts masked tokens from both sides (a bidirectional encoder)",
+	sdk.TaskSeq2Seq:  "maps an input sequence to a target sequence (an encoder, and a decoder reading it through cross-attention)",
+	sdk.TaskClassify: "needs one pooled output per example (an encoder, or a decoder with pool = mean)",
+}
+
+// setShape picks the model shape from the "shape" parameter and the
+// objective's task, and checks the output the objective asks for.
+func (h *hparams) setShape(cfg sdk.Config, in sdk.InputSpec) error {
+	task := in.TaskName()
+	shapes, ok := taskShapes[task]
+	if !ok {
+		return errorf("the objective's task %q is not one this architecture serves (%q, %q, %q or %q)", task, sdk.TaskCausalLM, sdk.TaskMaskedLM, sdk.TaskSeq2Seq, sdk.TaskClassify)
+	}
+	h.shape = cfg.String("shape")
+	if h.shape == shapeAuto {
+		h.shape = shapes[0]
+	} else if !contains(shapes, h.shape) {
+		return errorf("shape = %q cannot serve the objective's task %q, which %s: set shape to %s or %q", h.shape, task, why[task], quoteOr(shapes), shapeAuto)
+	}
+	if task == sdk.TaskClassify {
+		if in.Output != "classes" || in.Classes < 1 {
+			return errorf("the objective's task is %q but it asks for output %q with %d classes: want output \"classes\" with at least 1 class", task, in.Output, in.Classes)
+		}
+		if h.shape == shapeDecoder && !h.poolMean {
+			return errorf("shape = %q with pool = %q: the first token of a causal decoder sees only itself; use pool = %q (or shape = %q)", shapeDecoder, poolCLS, poolMean, shapeEncoder)
+		}
+		h.classes = in.Classes
+	} else if in.Output != "tokens" {
+		return errorf("the objective's task is %q but it asks for output %q: this architecture gives per-token logits (output \"tokens\") for %q, and output \"classes\" for %q", task, in.Output, task, sdk.TaskClassify)
+	}
+	dl := cfg.Int("decoder_layers")
+	switch {
+	case h.shape != shapeEncDec && dl != 0:
+		return errorf("decoder_layers = %d applies to shape %q only, but the shape is %q: remove it (layers sets the depth)", dl, shapeEncDec, h.shape)
+	case h.shape == shapeEncDec && dl == 0:
+		h.decLayers = h.layers
+	case h.shape == shapeEncDec:
+		h.decLayers = dl
+	}
+	if h.shape == shapeEncDec {
+		if in.TargetLen < 1 {
+			return errorf("the objective's target length is %d: an encoder-decoder needs TargetLen >= 1 decoder tokens per example", in.TargetLen)
+		}
+		h.targetLen = in.TargetLen
+	}
+	return nil
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// quoteOr renders ["a", "b"] as `"a" or "b"`.
+func quoteOr(xs []string) string {
+	s := ""
+	for i, x := range xs {
+		if i > 0 {
+			s += " or "
+		}
+		s += fmt.Sprintf("%q", x)
+	}
+	return s
 }
 
 // largestDivisor returns the largest divisor of n that is at most k, as a

@@ -12,7 +12,7 @@ import (
 
 func TestDescribe(t *testing.T) {
 	d := New().Describe()
-	if d.Kind != sdk.KindArchitecture || d.Name != "transformer" || d.Version != "1.0.0" {
+	if d.Kind != sdk.KindArchitecture || d.Name != "transformer" || d.Version != "1.1.0" {
 		t.Fatalf("Describe: %+v", d)
 	}
 	cfg, err := d.Resolve(nil)
@@ -20,7 +20,8 @@ func TestDescribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := sdk.Config{"layers": int64(2), "d_model": int64(128), "heads": int64(4), "mlp_ratio": int64(4),
-		"dropout": 0.0, "init_std": 0.02, "tie_embeddings": true, "layernorm_eps": 1e-5, "positions": "learned"}
+		"dropout": 0.0, "init_std": 0.02, "tie_embeddings": true, "layernorm_eps": 1e-5, "positions": "learned",
+		"shape": "auto", "pool": "cls", "decoder_layers": int64(0)}
 	for k, v := range want {
 		if cfg[k] != v {
 			t.Errorf("default %s = %v (%T), want %v (%T)", k, cfg[k], cfg[k], v, v)
@@ -152,7 +153,7 @@ func TestInitErrors(t *testing.T) {
 		want string
 	}{
 		{"heads", sdk.Config{"d_model": 10, "heads": 4}, in, opt, bound(), `arch "transformer": d_model = 10 is not divisible by heads = 4: choose heads dividing d_model (head_dim = d_model/heads), e.g. heads = 2`},
-		{"classes", nil, sdk.InputSpec{Vocab: 11, SeqLen: 8, Batch: 2, Classes: 3, Output: "classes"}, opt, bound(), `output "classes", but this architecture only produces per-token logits`},
+		{"classes", nil, sdk.InputSpec{Vocab: 11, SeqLen: 8, Batch: 2, Classes: 3, Output: "classes"}, opt, bound(), `the objective's task is "causal-lm" but it asks for output "classes"`},
 		{"vocab", nil, tokensSpec(0, 8, 2), opt, bound(), "vocabulary size is 0: want 1 to 2147483647"},
 		{"seq", nil, tokensSpec(11, 0, 2), opt, bound(), "sequence length is 0"},
 		{"batch", nil, tokensSpec(11, 8, 0), opt, bound(), "batch size is 0"},

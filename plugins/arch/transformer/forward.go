@@ -1,7 +1,8 @@
 package transformer
 
 import (
-	"github.com/attnlab/attnlab/kernels/attention"
+	"fmt"
+
 	"github.com/attnlab/attnlab/kernels/nn"
 	"github.com/attnlab/attnlab/kernels/tensor"
 	"github.com/attnlab/attnlab/plugins/sdk"
@@ -18,90 +19,62 @@ func (e *firstErr) do(err error) {
 	}
 }
 
-// Forward returns the logits (B, T, V) for batch.Inputs (B, T), with
-// B <= the objective's batch and T <= its sequence length. train applies
-// dropout. The logits belong to the model until the next Forward.
+// Forward returns the model's output for the batch, with B <= the
+// objective's batch and sequences up to its lengths:
+//
+//	decoder          logits (B, T, V) for batch.Inputs (B, T)
+//	encoder          logits (B, T, V), or class logits (B, K)
+//	encoder-decoder  logits (B, Td, V) for batch.DecoderInputs (B, Td),
+//	                 reading batch.Inputs (B, Te) through cross-attention
+//
+// train applies dropout. The output belongs to the model until the next
+// Forward. An evaluation Forward whose encoder inputs and key mask are
+// those of the previous Forward (an evaluation too, with no Step since)
+// reuses the encoder's states instead of recomputing them, bit for bit
+// the same: greedy decoding runs the decoder TargetLen times per batch.
 func (m *model) Forward(batch *sdk.Batch, train bool) (*tensor.Tensor, error) {
 	if m.opt == nil {
 		return nil, errorf("Forward called before a successful Init")
 	}
 	m.forwarded = false
-	b, t, err := m.loadBatch(batch)
-	if err != nil {
+	if err := m.checkBatch(batch); err != nil {
 		return nil, err
 	}
-	for _, v := range m.views {
-		v.resize(b, t)
-	}
-	m.b, m.t = b, t
+	reuse := !train && m.encReady && m.sameEncoderInputs(batch)
+	m.encReady = false
+	m.loadBatch(batch)
 	m.dropped = train && m.hp.dropout > 0
 	if m.dropped {
 		m.trainForwards++
 	}
-
-	var e firstErr
-	e.do(nn.EmbeddingForward(m.x, m.ids, m.wte.v))
-	if !m.hp.rope {
-		e.do(nn.PositionForward(m.x, m.x, m.wpe.v))
-	}
-	if e.err != nil {
-		return nil, errorf("embeddings: %w", e.err)
-	}
-	in := m.x
-	for l, bl := range m.blocks {
-		if err := m.blockForward(l, bl, in); err != nil {
+	if m.enc != nil && !reuse {
+		if err := m.stackForward(m.enc); err != nil {
 			return nil, err
 		}
-		in = bl.out
+		if m.dec != nil {
+			for _, bl := range m.dec.blocks {
+				if err := m.crossKV(bl.cross); err != nil {
+					return nil, errorf("%s: cross-attention keys and values: %w", bl.label(m.dec), err)
+				}
+			}
+		}
 	}
-	e.do(nn.LayerNormForward(m.lnf, m.lnfMu, m.lnfRs, in, m.lnfW.v, m.lnfB.v, m.hp.lnEps))
-	e.do(nn.LinearForward(m.logits, m.lnf, m.head.v, nil))
-	if e.err != nil {
-		return nil, errorf("LM head: %w", e.err)
+	if m.dec != nil {
+		if err := m.stackForward(m.dec); err != nil {
+			return nil, err
+		}
+	}
+	top := m.top()
+	if m.clsW != nil {
+		if err := m.classify(top); err != nil {
+			return nil, errorf("classification head: %w", err)
+		}
+	} else if err := nn.LinearForward(m.logits, top.lnf, m.head.v, nil); err != nil {
+		return nil, errorf("LM head: %w", err)
 	}
 	m.forwarded = true
+	m.encReady = m.enc != nil && !train
 	return m.logits, nil
-}
-
-// blockForward runs block l on in (B, T, C), leaving bl.out.
-func (m *model) blockForward(l int, bl *block, in *tensor.Tensor) error {
-	hp := &m.hp
-	var e firstErr
-	e.do(nn.LayerNormForward(bl.ln1, bl.ln1Mu, bl.ln1Rs, in, bl.ln1W.v, bl.ln1B.v, hp.lnEps))
-	e.do(nn.LinearForward(bl.qkv, bl.ln1, bl.qkvW.v, bl.qkvB.v))
-	e.do(attention.SplitHeads(bl.q, bl.k, bl.v, bl.qkv)) // (B, T, 3C) → 3 × (B, H, T, D)
-	if m.hp.rope {
-		e.do(attention.RotaryForward(bl.q, m.ropeCos, m.ropeSin))
-		e.do(attention.RotaryForward(bl.k, m.ropeCos, m.ropeSin))
-	}
-	if e.err != nil {
-		return errorf("block %d: %w", l, e.err)
-	}
-	y, err := m.attn.Forward(l, bl.q, bl.k, bl.v, m.mask)
-	if err != nil {
-		return errorf("block %d: attention: %w", l, err)
-	}
-	if y == nil || !tensor.SameShape(y.Shape, bl.q.Shape) || len(y.Data) != len(bl.q.Data) {
-		return errorf("block %d: attention returned %s, want q's shape %s", l, describe(y), tensor.FormatShape(bl.q.Shape))
-	}
-	e.do(attention.MergeHeads(bl.atty, y)) // (B, H, T, D) → (B, T, C)
-	e.do(nn.LinearForward(bl.res1, bl.atty, bl.projW.v, bl.projB.v))
-	if m.dropped {
-		e.do(nn.DropoutForward(bl.res1, bl.mask1, bl.res1, hp.dropout, m.drop.Split(uint64(m.trainForwards)).Split(uint64(2*l))))
-	}
-	e.do(nn.ResidualForward(bl.res1, bl.res1, in))
-	e.do(nn.LayerNormForward(bl.ln2, bl.ln2Mu, bl.ln2Rs, bl.res1, bl.ln2W.v, bl.ln2B.v, hp.lnEps))
-	e.do(nn.LinearForward(bl.fch, bl.ln2, bl.fcW.v, bl.fcB.v))
-	e.do(nn.GELUForward(bl.fchGelu, bl.fch, nn.GELUTanh))
-	e.do(nn.LinearForward(bl.out, bl.fchGelu, bl.fcpW.v, bl.fcpB.v))
-	if m.dropped {
-		e.do(nn.DropoutForward(bl.out, bl.mask2, bl.out, hp.dropout, m.drop.Split(uint64(m.trainForwards)).Split(uint64(2*l+1))))
-	}
-	e.do(nn.ResidualForward(bl.out, bl.out, bl.res1))
-	if e.err != nil {
-		return errorf("block %d: %w", l, e.err)
-	}
-	return nil
 }
 
 // describe renders a tensor from another component for an error message.
@@ -112,42 +85,117 @@ func describe(t *tensor.Tensor) string {
 	return tensor.FormatShape(t.Shape)
 }
 
-// loadBatch validates the batch and copies its ids and key mask into the
-// model's buffers (Backward needs them unchanged). It returns B and T.
-func (m *model) loadBatch(batch *sdk.Batch) (b, t int, err error) {
+// inputStacks returns the stack over batch.Inputs (the encoder, or the
+// only stack) and the stack over batch.DecoderInputs (nil unless an
+// encoder-decoder).
+func (m *model) inputStacks() (in, decIn *stack) {
+	if m.enc == nil {
+		return m.dec, nil
+	}
+	return m.enc, m.dec
+}
+
+// checkBatch validates the batch before anything of the model changes.
+func (m *model) checkBatch(batch *sdk.Batch) error {
 	if batch == nil || batch.Inputs == nil {
-		return 0, 0, errorf("Forward needs batch.Inputs, the token ids (B, T)")
+		return errorf("Forward needs batch.Inputs, the token ids (B, T)")
 	}
 	in := batch.Inputs
 	hp := &m.hp
-	if len(in.Shape) != 2 || in.Shape[0] < 1 || in.Shape[0] > hp.maxBatch || in.Shape[1] < 1 || in.Shape[1] > hp.seqLen || len(in.Data) != in.Shape[0]*in.Shape[1] {
-		return 0, 0, errorf("batch.Inputs has shape %s and %d ids, want (B, T) with 1 <= B <= %d and 1 <= T <= %d (the objective's batch and sequence length)",
-			tensor.FormatShape(in.Shape), len(in.Data), hp.maxBatch, hp.seqLen)
+	if err := m.checkIDs("batch.Inputs", in, 0, hp.maxBatch, hp.seqLen, "the objective's batch and sequence length"); err != nil {
+		return err
 	}
-	b, t = in.Shape[0], in.Shape[1]
-	for i, id := range in.Data {
-		if id < 0 || int(id) >= hp.vocab {
-			return 0, 0, errorf("batch.Inputs[%d, %d] = %d is outside the vocabulary [0, %d)", i/t, i%t, id, hp.vocab)
-		}
-	}
-	m.mask = nil
+	b, t := in.Shape[0], in.Shape[1]
 	if km := batch.KeyMask; km != nil {
 		if !m.paddingMask {
-			return 0, 0, errorf("the batch has a key mask but the attention component does not list the \"padding_mask\" capability")
+			return errorf("the batch has a key mask but the attention component does not list the \"padding_mask\" capability")
 		}
 		if !tensor.SameShape(km.Shape, in.Shape) || len(km.Data) != b*t {
-			return 0, 0, errorf("batch.KeyMask has shape %s and %d flags, want the inputs' shape %s", tensor.FormatShape(km.Shape), len(km.Data), tensor.FormatShape(in.Shape))
+			return errorf("batch.KeyMask has shape %s and %d flags, want the inputs' shape %s", tensor.FormatShape(km.Shape), len(km.Data), tensor.FormatShape(in.Shape))
 		}
-		mask := m.mskBuf[:b*t]
 		for i, f := range km.Data {
 			if f != 0 && f != 1 {
-				return 0, 0, errorf("batch.KeyMask[%d, %d] = %d: want 1 for a token or 0 for padding", i/t, i%t, f)
+				return errorf("batch.KeyMask[%d, %d] = %d: want 1 for a token or 0 for padding", i/t, i%t, f)
 			}
-			mask[i] = f == 1
 		}
-		m.mask = mask
 	}
-	m.ids = m.idsBuf[:b*t]
-	copy(m.ids, in.Data)
-	return b, t, nil
+	if _, decIn := m.inputStacks(); decIn != nil {
+		if batch.DecoderInputs == nil {
+			return errorf("an encoder-decoder needs batch.DecoderInputs, the decoder's tokens (B, T) with T <= the objective's target length %d", hp.targetLen)
+		}
+		if err := m.checkIDs("batch.DecoderInputs", batch.DecoderInputs, b, hp.maxBatch, hp.targetLen, "the inputs' batch and the objective's target length"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkIDs validates token ids x (B, T) with 1 <= T <= maxT and
+// 1 <= B <= maxB, or B = fixedB if fixedB > 0; limits says where the
+// bounds come from.
+func (m *model) checkIDs(what string, x *sdk.Ints, fixedB, maxB, maxT int, limits string) error {
+	okB := len(x.Shape) == 2 && x.Shape[0] >= 1 && x.Shape[0] <= maxB && (fixedB == 0 || x.Shape[0] == fixedB)
+	if !okB || x.Shape[1] < 1 || x.Shape[1] > maxT || len(x.Data) != x.Shape[0]*x.Shape[1] {
+		want := fmt.Sprintf("1 <= B <= %d", maxB)
+		if fixedB > 0 {
+			want = fmt.Sprintf("B = %d", fixedB)
+		}
+		return errorf("%s has shape %s and %d ids, want (B, T) with %s and 1 <= T <= %d (%s)", what, tensor.FormatShape(x.Shape), len(x.Data), want, maxT, limits)
+	}
+	t := x.Shape[1]
+	for i, id := range x.Data {
+		if id < 0 || int(id) >= m.hp.vocab {
+			return errorf("%s[%d, %d] = %d is outside the vocabulary [0, %d)", what, i/t, i%t, id, m.hp.vocab)
+		}
+	}
+	return nil
+}
+
+// sameEncoderInputs reports whether a checked batch's encoder inputs and
+// key mask equal the last Forward's.
+func (m *model) sameEncoderInputs(batch *sdk.Batch) bool {
+	e, in := m.enc, batch.Inputs
+	if e == nil || in.Shape[0] != e.b || in.Shape[1] != e.t || (batch.KeyMask == nil) != (e.mask == nil) {
+		return false
+	}
+	for i, id := range in.Data {
+		if e.ids[i] != id {
+			return false
+		}
+	}
+	if e.mask != nil {
+		for i, f := range batch.KeyMask.Data {
+			if e.mask[i] != (f == 1) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// loadBatch copies a checked batch's ids and key mask into the stacks'
+// buffers (Backward needs them unchanged, and the caller may change the
+// batch) and resizes every activation to the batch.
+func (m *model) loadBatch(batch *sdk.Batch) {
+	in := batch.Inputs
+	b, t := in.Shape[0], in.Shape[1]
+	s, decIn := m.inputStacks()
+	s.ids = s.idsBuf[:b*t]
+	copy(s.ids, in.Data)
+	s.mask = nil
+	if km := batch.KeyMask; km != nil {
+		s.mask = s.mskBuf[:b*t]
+		for i, f := range km.Data {
+			s.mask[i] = f == 1
+		}
+	}
+	s.resize(b, t)
+	if decIn != nil {
+		di := batch.DecoderInputs
+		td := di.Shape[1]
+		decIn.ids = decIn.idsBuf[:b*td]
+		copy(decIn.ids, di.Data)
+		decIn.mask = nil // causal self-attention; right padding needs no mask
+		decIn.resize(b, td)
+	}
 }

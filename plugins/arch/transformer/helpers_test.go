@@ -15,6 +15,24 @@ func tokensSpec(vocab, seqLen, batch int) sdk.InputSpec {
 	return sdk.InputSpec{Vocab: vocab, SeqLen: seqLen, Batch: batch, Output: "tokens"}
 }
 
+// maskedSpec is a masked-LM objective's spec: per-token logits from an
+// encoder.
+func maskedSpec(vocab, seqLen, batch int) sdk.InputSpec {
+	return sdk.InputSpec{Vocab: vocab, SeqLen: seqLen, Batch: batch, Output: "tokens", Task: sdk.TaskMaskedLM}
+}
+
+// classifySpec is a classification objective's spec: (B, classes) logits.
+func classifySpec(vocab, seqLen, batch, classes int) sdk.InputSpec {
+	return sdk.InputSpec{Vocab: vocab, SeqLen: seqLen, Batch: batch, Classes: classes, Output: "classes", Task: sdk.TaskClassify}
+}
+
+// seq2seqSpec is a seq2seq objective's spec: an encoder over seqLen tokens
+// and a decoder over targetLen, starting with BOS 0.
+func seq2seqSpec(vocab, seqLen, targetLen, batch int) sdk.InputSpec {
+	return sdk.InputSpec{Vocab: vocab, SeqLen: seqLen, Batch: batch, Output: "tokens", Task: sdk.TaskSeq2Seq,
+		TargetLen: targetLen, Generate: true}
+}
+
 // build returns an initialised model using the in-process full attention
 // through sdk.Bind, as the harness wires it.
 func build(t testing.TB, cfg sdk.Config, in sdk.InputSpec, opt sdk.Optimizer, seed uint64) *model {
@@ -51,8 +69,8 @@ func randomBatch(r *rng.RNG, b, t, vocab int) *sdk.Batch {
 }
 
 // crossEntropy is the test's objective: mean cross-entropy of the logits
-// against batch.Targets, through kernels/nn, with buffers reused across
-// calls so a training step allocates nothing.
+// (B, T, V) or (B, K) against batch.Targets, through kernels/nn, with
+// buffers reused across calls so a training step allocates nothing.
 type crossEntropy struct {
 	losses, probs, dlogits view
 }
@@ -64,10 +82,21 @@ func newCrossEntropy(b, t, v int) *crossEntropy {
 	return &crossEntropy{losses: mk(b, t), probs: mk(b, t, v), dlogits: mk(b, t, v)}
 }
 
+// newClassEntropy is crossEntropy for class logits (B, K) and targets (B).
+func newClassEntropy(b, k int) *crossEntropy {
+	mk := func(shape ...int) view {
+		return view{buf: make([]float32, tensor.Numel(shape)), tdim: -1, t: tensor.Tensor{Shape: append([]int(nil), shape...)}}
+	}
+	return &crossEntropy{losses: mk(b), probs: mk(b, k), dlogits: mk(b, k)}
+}
+
 // loss returns the mean loss (accumulated in float64 over the rows'
 // float32 losses) and its gradient with respect to the logits.
 func (c *crossEntropy) loss(t testing.TB, logits *tensor.Tensor, batch *sdk.Batch) (float64, *tensor.Tensor) {
-	b, tt := logits.Shape[0], logits.Shape[1]
+	b, tt := logits.Shape[0], 0
+	if logits.Rank() == 3 {
+		tt = logits.Shape[1]
+	}
 	for _, v := range []*view{&c.losses, &c.probs, &c.dlogits} {
 		v.resize(b, tt)
 	}
@@ -125,4 +154,10 @@ func weights(m *model) []float32 {
 		w = append(w, p.v.Data...)
 	}
 	return w
+}
+
+// dlogitsFor returns the gradient of the loss of m's last output on batch.
+func (c *crossEntropy) dlogitsFor(t testing.TB, m *model, batch *sdk.Batch) *tensor.Tensor {
+	_, d := c.loss(t, m.logits, batch)
+	return d
 }

@@ -62,6 +62,7 @@ func (m *model) Step(args sdk.StepArgs) error {
 	if !(args.LR >= 0) || math.IsInf(float64(args.LR), 0) {
 		return errorf("Step %d: LR = %v: want a finite learning rate >= 0", args.Step, args.LR)
 	}
+	m.encReady = false // the parameters change
 	if s != 1 {
 		for _, p := range m.params {
 			g := p.g.Data
