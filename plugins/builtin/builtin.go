@@ -8,6 +8,7 @@ import (
 	"github.com/attnlab/attnlab/plugins/arch/transformer"
 	"github.com/attnlab/attnlab/plugins/attention/full"
 	causallm "github.com/attnlab/attnlab/plugins/objective/causal-lm"
+	"github.com/attnlab/attnlab/plugins/objective/classify"
 	maskedlm "github.com/attnlab/attnlab/plugins/objective/masked-lm"
 	"github.com/attnlab/attnlab/plugins/objective/seq2seq"
 	"github.com/attnlab/attnlab/plugins/sdk"
@@ -23,6 +24,7 @@ var (
 	}
 	Objective = map[string]func() sdk.Objective{
 		"causal-lm": causallm.New,
+		"classify":  classify.New,
 		"masked-lm": maskedlm.New,
 		"seq2seq":   seq2seq.New,
 	}
