@@ -201,6 +201,10 @@ type ArchitectureClient struct {
 	s         *Session
 	once      describeOnce
 	numParams int
+	// normSq is the gradients' squared norm that the last Backward's reply
+	// carried; GradNormSq returns it without a round trip. Cleared by
+	// Forward and Step, which begin a new step.
+	normSq *float64
 }
 
 // NewArchitectureClient returns the client for an architecture plugin.
@@ -246,6 +250,7 @@ func (a *ArchitectureClient) Init(cfg Config, in InputSpec, opt Optimizer, attn 
 }
 
 func (a *ArchitectureClient) Forward(batch *Batch, train bool) (*tensor.Tensor, error) {
+	a.normSq = nil
 	b, err := a.s.mem.exportBatch(batch, "arch.forward.batch")
 	if err != nil {
 		return nil, err
@@ -264,13 +269,21 @@ func (a *ArchitectureClient) Backward(dout *tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
+	a.normSq = nil
 	ctx, cancel := a.s.call()
 	defer cancel()
-	_, err = a.c.Backward(ctx, &pb.TensorMessage{Tensor: d})
-	return a.s.callErr(ctx, a.Describe(), "Backward", err)
+	rep, err := a.c.Backward(ctx, &pb.TensorMessage{Tensor: d})
+	if err != nil {
+		return a.s.callErr(ctx, a.Describe(), "Backward", err)
+	}
+	a.normSq = rep.GradNormSq
+	return nil
 }
 
 func (a *ArchitectureClient) GradNormSq() (float64, error) {
+	if a.normSq != nil {
+		return *a.normSq, nil
+	}
 	ctx, cancel := a.s.call()
 	defer cancel()
 	r, err := a.c.GradNormSq(ctx, &pb.Empty{})
@@ -278,6 +291,7 @@ func (a *ArchitectureClient) GradNormSq() (float64, error) {
 }
 
 func (a *ArchitectureClient) Step(args StepArgs) error {
+	a.normSq = nil
 	ctx, cancel := a.s.call()
 	defer cancel()
 	_, err := a.c.Step(ctx, toStepArgs(args))

@@ -203,7 +203,7 @@ func (s *archServer) Forward(_ context.Context, r *pb.ArchForwardRequest) (*pb.T
 	return &pb.TensorMessage{Tensor: d}, statusErr(err)
 }
 
-func (s *archServer) Backward(_ context.Context, r *pb.TensorMessage) (*pb.Empty, error) {
+func (s *archServer) Backward(_ context.Context, r *pb.TensorMessage) (*pb.ArchBackwardReply, error) {
 	if s.mem == nil {
 		return nil, status.Error(codes.FailedPrecondition, "architecture called before Init")
 	}
@@ -211,7 +211,16 @@ func (s *archServer) Backward(_ context.Context, r *pb.TensorMessage) (*pb.Empty
 	if err != nil || dout == nil {
 		return nil, statusErr(fmt.Errorf("dout: %v", err))
 	}
-	return &pb.Empty{}, statusErr(s.impl.Backward(dout))
+	if err := s.impl.Backward(dout); err != nil {
+		return nil, statusErr(err)
+	}
+	rep := &pb.ArchBackwardReply{}
+	// The training loop asks for the norm next; an error is left for that
+	// GradNormSq call to report.
+	if v, err := s.impl.GradNormSq(); err == nil {
+		rep.GradNormSq = &v
+	}
+	return rep, nil
 }
 
 func (s *archServer) GradNormSq(context.Context, *pb.Empty) (*pb.Scalar, error) {

@@ -1678,6 +1678,53 @@ func (x *ArchForwardRequest) GetTrain() bool {
 	return false
 }
 
+// ArchBackwardReply answers an architecture's Backward. grad_norm_sq, when
+// set, is what GradNormSq would return until the next Step or Backward
+// (an older architecture replies without it, and its client asks).
+type ArchBackwardReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GradNormSq    *float64               `protobuf:"fixed64,1,opt,name=grad_norm_sq,json=gradNormSq,proto3,oneof" json:"grad_norm_sq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchBackwardReply) Reset() {
+	*x = ArchBackwardReply{}
+	mi := &file_attnlab_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchBackwardReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchBackwardReply) ProtoMessage() {}
+
+func (x *ArchBackwardReply) ProtoReflect() protoreflect.Message {
+	mi := &file_attnlab_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchBackwardReply.ProtoReflect.Descriptor instead.
+func (*ArchBackwardReply) Descriptor() ([]byte, []int) {
+	return file_attnlab_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ArchBackwardReply) GetGradNormSq() float64 {
+	if x != nil && x.GradNormSq != nil {
+		return *x.GradNormSq
+	}
+	return 0
+}
+
 type ObjectiveInitRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Session       *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
@@ -1690,7 +1737,7 @@ type ObjectiveInitRequest struct {
 
 func (x *ObjectiveInitRequest) Reset() {
 	*x = ObjectiveInitRequest{}
-	mi := &file_attnlab_proto_msgTypes[23]
+	mi := &file_attnlab_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1702,7 +1749,7 @@ func (x *ObjectiveInitRequest) String() string {
 func (*ObjectiveInitRequest) ProtoMessage() {}
 
 func (x *ObjectiveInitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[23]
+	mi := &file_attnlab_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1715,7 +1762,7 @@ func (x *ObjectiveInitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectiveInitRequest.ProtoReflect.Descriptor instead.
 func (*ObjectiveInitRequest) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{23}
+	return file_attnlab_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ObjectiveInitRequest) GetSession() *Session {
@@ -1756,7 +1803,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_attnlab_proto_msgTypes[24]
+	mi := &file_attnlab_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1768,7 +1815,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[24]
+	mi := &file_attnlab_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1781,7 +1828,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{24}
+	return file_attnlab_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *BatchRequest) GetSplit() string {
@@ -1808,7 +1855,7 @@ type LossRequest struct {
 
 func (x *LossRequest) Reset() {
 	*x = LossRequest{}
-	mi := &file_attnlab_proto_msgTypes[25]
+	mi := &file_attnlab_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1820,7 +1867,7 @@ func (x *LossRequest) String() string {
 func (*LossRequest) ProtoMessage() {}
 
 func (x *LossRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[25]
+	mi := &file_attnlab_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1833,7 +1880,7 @@ func (x *LossRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LossRequest.ProtoReflect.Descriptor instead.
 func (*LossRequest) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{25}
+	return file_attnlab_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *LossRequest) GetOut() *Tensor {
@@ -1861,7 +1908,7 @@ type LossReply struct {
 
 func (x *LossReply) Reset() {
 	*x = LossReply{}
-	mi := &file_attnlab_proto_msgTypes[26]
+	mi := &file_attnlab_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1873,7 +1920,7 @@ func (x *LossReply) String() string {
 func (*LossReply) ProtoMessage() {}
 
 func (x *LossReply) ProtoReflect() protoreflect.Message {
-	mi := &file_attnlab_proto_msgTypes[26]
+	mi := &file_attnlab_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1886,7 +1933,7 @@ func (x *LossReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LossReply.ProtoReflect.Descriptor instead.
 func (*LossReply) Descriptor() ([]byte, []int) {
-	return file_attnlab_proto_rawDescGZIP(), []int{26}
+	return file_attnlab_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *LossReply) GetLoss() float32 {
@@ -2042,7 +2089,11 @@ const file_attnlab_proto_rawDesc = "" +
 	"num_params\x18\x01 \x01(\x03R\tnumParams\"S\n" +
 	"\x12ArchForwardRequest\x12'\n" +
 	"\x05batch\x18\x01 \x01(\v2\x11.attnlab.v1.BatchR\x05batch\x12\x14\n" +
-	"\x05train\x18\x02 \x01(\bR\x05train\"\x9b\x01\n" +
+	"\x05train\x18\x02 \x01(\bR\x05train\"K\n" +
+	"\x11ArchBackwardReply\x12%\n" +
+	"\fgrad_norm_sq\x18\x01 \x01(\x01H\x00R\n" +
+	"gradNormSq\x88\x01\x01B\x0f\n" +
+	"\r_grad_norm_sq\"\x9b\x01\n" +
 	"\x14ObjectiveInitRequest\x12-\n" +
 	"\asession\x18\x01 \x01(\v2\x13.attnlab.v1.SessionR\asession\x12*\n" +
 	"\x06config\x18\x02 \x01(\v2\x12.attnlab.v1.ConfigR\x06config\x12\x14\n" +
@@ -2068,12 +2119,12 @@ const file_attnlab_proto_rawDesc = "" +
 	"\bBackward\x12$.attnlab.v1.AttentionBackwardRequest\x1a\".attnlab.v1.AttentionBackwardReply\x123\n" +
 	"\n" +
 	"GradNormSq\x12\x11.attnlab.v1.Empty\x1a\x12.attnlab.v1.Scalar\x12/\n" +
-	"\x04Step\x12\x14.attnlab.v1.StepArgs\x1a\x11.attnlab.v1.Empty2\xec\x02\n" +
+	"\x04Step\x12\x14.attnlab.v1.StepArgs\x1a\x11.attnlab.v1.Empty2\xf8\x02\n" +
 	"\fArchitecture\x126\n" +
 	"\bDescribe\x12\x11.attnlab.v1.Empty\x1a\x17.attnlab.v1.Description\x12>\n" +
 	"\x04Init\x12\x1b.attnlab.v1.ArchInitRequest\x1a\x19.attnlab.v1.ArchInitReply\x12D\n" +
-	"\aForward\x12\x1e.attnlab.v1.ArchForwardRequest\x1a\x19.attnlab.v1.TensorMessage\x128\n" +
-	"\bBackward\x12\x19.attnlab.v1.TensorMessage\x1a\x11.attnlab.v1.Empty\x123\n" +
+	"\aForward\x12\x1e.attnlab.v1.ArchForwardRequest\x1a\x19.attnlab.v1.TensorMessage\x12D\n" +
+	"\bBackward\x12\x19.attnlab.v1.TensorMessage\x1a\x1d.attnlab.v1.ArchBackwardReply\x123\n" +
 	"\n" +
 	"GradNormSq\x12\x11.attnlab.v1.Empty\x1a\x12.attnlab.v1.Scalar\x12/\n" +
 	"\x04Step\x12\x14.attnlab.v1.StepArgs\x1a\x11.attnlab.v1.Empty2\xf2\x01\n" +
@@ -2096,7 +2147,7 @@ func file_attnlab_proto_rawDescGZIP() []byte {
 }
 
 var file_attnlab_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_attnlab_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_attnlab_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_attnlab_proto_goTypes = []any{
 	(Tensor_DType)(0),                // 0: attnlab.v1.Tensor.DType
 	(*Empty)(nil),                    // 1: attnlab.v1.Empty
@@ -2122,17 +2173,18 @@ var file_attnlab_proto_goTypes = []any{
 	(*ArchInitRequest)(nil),          // 21: attnlab.v1.ArchInitRequest
 	(*ArchInitReply)(nil),            // 22: attnlab.v1.ArchInitReply
 	(*ArchForwardRequest)(nil),       // 23: attnlab.v1.ArchForwardRequest
-	(*ObjectiveInitRequest)(nil),     // 24: attnlab.v1.ObjectiveInitRequest
-	(*BatchRequest)(nil),             // 25: attnlab.v1.BatchRequest
-	(*LossRequest)(nil),              // 26: attnlab.v1.LossRequest
-	(*LossReply)(nil),                // 27: attnlab.v1.LossReply
-	nil,                              // 28: attnlab.v1.Config.ValuesEntry
-	nil,                              // 29: attnlab.v1.LossReply.MetricsEntry
+	(*ArchBackwardReply)(nil),        // 24: attnlab.v1.ArchBackwardReply
+	(*ObjectiveInitRequest)(nil),     // 25: attnlab.v1.ObjectiveInitRequest
+	(*BatchRequest)(nil),             // 26: attnlab.v1.BatchRequest
+	(*LossRequest)(nil),              // 27: attnlab.v1.LossRequest
+	(*LossReply)(nil),                // 28: attnlab.v1.LossReply
+	nil,                              // 29: attnlab.v1.Config.ValuesEntry
+	nil,                              // 30: attnlab.v1.LossReply.MetricsEntry
 }
 var file_attnlab_proto_depIdxs = []int32{
 	2,  // 0: attnlab.v1.Param.default:type_name -> attnlab.v1.Value
 	3,  // 1: attnlab.v1.Description.params:type_name -> attnlab.v1.Param
-	28, // 2: attnlab.v1.Config.values:type_name -> attnlab.v1.Config.ValuesEntry
+	29, // 2: attnlab.v1.Config.values:type_name -> attnlab.v1.Config.ValuesEntry
 	0,  // 3: attnlab.v1.Tensor.dtype:type_name -> attnlab.v1.Tensor.DType
 	7,  // 4: attnlab.v1.AttentionSpec.optimizer:type_name -> attnlab.v1.Optimizer
 	12, // 5: attnlab.v1.AttentionSpec.layer_specs:type_name -> attnlab.v1.AttentionLayer
@@ -2165,7 +2217,7 @@ var file_attnlab_proto_depIdxs = []int32{
 	6,  // 32: attnlab.v1.LossRequest.out:type_name -> attnlab.v1.Tensor
 	19, // 33: attnlab.v1.LossRequest.batch:type_name -> attnlab.v1.Batch
 	6,  // 34: attnlab.v1.LossReply.dout:type_name -> attnlab.v1.Tensor
-	29, // 35: attnlab.v1.LossReply.metrics:type_name -> attnlab.v1.LossReply.MetricsEntry
+	30, // 35: attnlab.v1.LossReply.metrics:type_name -> attnlab.v1.LossReply.MetricsEntry
 	2,  // 36: attnlab.v1.Config.ValuesEntry.value:type_name -> attnlab.v1.Value
 	1,  // 37: attnlab.v1.Attention.Describe:input_type -> attnlab.v1.Empty
 	13, // 38: attnlab.v1.Attention.Init:input_type -> attnlab.v1.AttentionInitRequest
@@ -2180,9 +2232,9 @@ var file_attnlab_proto_depIdxs = []int32{
 	1,  // 47: attnlab.v1.Architecture.GradNormSq:input_type -> attnlab.v1.Empty
 	8,  // 48: attnlab.v1.Architecture.Step:input_type -> attnlab.v1.StepArgs
 	1,  // 49: attnlab.v1.Objective.Describe:input_type -> attnlab.v1.Empty
-	24, // 50: attnlab.v1.Objective.Init:input_type -> attnlab.v1.ObjectiveInitRequest
-	25, // 51: attnlab.v1.Objective.Batch:input_type -> attnlab.v1.BatchRequest
-	26, // 52: attnlab.v1.Objective.Loss:input_type -> attnlab.v1.LossRequest
+	25, // 50: attnlab.v1.Objective.Init:input_type -> attnlab.v1.ObjectiveInitRequest
+	26, // 51: attnlab.v1.Objective.Batch:input_type -> attnlab.v1.BatchRequest
+	27, // 52: attnlab.v1.Objective.Loss:input_type -> attnlab.v1.LossRequest
 	4,  // 53: attnlab.v1.Attention.Describe:output_type -> attnlab.v1.Description
 	1,  // 54: attnlab.v1.Attention.Init:output_type -> attnlab.v1.Empty
 	17, // 55: attnlab.v1.Attention.Forward:output_type -> attnlab.v1.TensorMessage
@@ -2192,13 +2244,13 @@ var file_attnlab_proto_depIdxs = []int32{
 	4,  // 59: attnlab.v1.Architecture.Describe:output_type -> attnlab.v1.Description
 	22, // 60: attnlab.v1.Architecture.Init:output_type -> attnlab.v1.ArchInitReply
 	17, // 61: attnlab.v1.Architecture.Forward:output_type -> attnlab.v1.TensorMessage
-	1,  // 62: attnlab.v1.Architecture.Backward:output_type -> attnlab.v1.Empty
+	24, // 62: attnlab.v1.Architecture.Backward:output_type -> attnlab.v1.ArchBackwardReply
 	9,  // 63: attnlab.v1.Architecture.GradNormSq:output_type -> attnlab.v1.Scalar
 	1,  // 64: attnlab.v1.Architecture.Step:output_type -> attnlab.v1.Empty
 	4,  // 65: attnlab.v1.Objective.Describe:output_type -> attnlab.v1.Description
 	18, // 66: attnlab.v1.Objective.Init:output_type -> attnlab.v1.InputSpec
 	19, // 67: attnlab.v1.Objective.Batch:output_type -> attnlab.v1.Batch
-	27, // 68: attnlab.v1.Objective.Loss:output_type -> attnlab.v1.LossReply
+	28, // 68: attnlab.v1.Objective.Loss:output_type -> attnlab.v1.LossReply
 	53, // [53:69] is the sub-list for method output_type
 	37, // [37:53] is the sub-list for method input_type
 	37, // [37:37] is the sub-list for extension type_name
@@ -2218,13 +2270,14 @@ func file_attnlab_proto_init() {
 		(*Value_Bool)(nil),
 	}
 	file_attnlab_proto_msgTypes[2].OneofWrappers = []any{}
+	file_attnlab_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_attnlab_proto_rawDesc), len(file_attnlab_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

@@ -336,7 +336,9 @@ type ArchitectureClient interface {
 	Describe(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*Description, error)
 	Init(ctx context.Context, in *ArchInitRequest, opts ...grpc.CallOption) (*ArchInitReply, error)
 	Forward(ctx context.Context, in *ArchForwardRequest, opts ...grpc.CallOption) (*TensorMessage, error)
-	Backward(ctx context.Context, in *TensorMessage, opts ...grpc.CallOption) (*Empty, error)
+	// Backward's reply carries the gradients' squared norm, saving the
+	// GradNormSq round trip that follows it in every training step.
+	Backward(ctx context.Context, in *TensorMessage, opts ...grpc.CallOption) (*ArchBackwardReply, error)
 	GradNormSq(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*Scalar, error)
 	Step(ctx context.Context, in *StepArgs, opts ...grpc.CallOption) (*Empty, error)
 }
@@ -379,9 +381,9 @@ func (c *architectureClient) Forward(ctx context.Context, in *ArchForwardRequest
 	return out, nil
 }
 
-func (c *architectureClient) Backward(ctx context.Context, in *TensorMessage, opts ...grpc.CallOption) (*Empty, error) {
+func (c *architectureClient) Backward(ctx context.Context, in *TensorMessage, opts ...grpc.CallOption) (*ArchBackwardReply, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(Empty)
+	out := new(ArchBackwardReply)
 	err := c.cc.Invoke(ctx, Architecture_Backward_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -416,7 +418,9 @@ type ArchitectureServer interface {
 	Describe(context.Context, *Empty) (*Description, error)
 	Init(context.Context, *ArchInitRequest) (*ArchInitReply, error)
 	Forward(context.Context, *ArchForwardRequest) (*TensorMessage, error)
-	Backward(context.Context, *TensorMessage) (*Empty, error)
+	// Backward's reply carries the gradients' squared norm, saving the
+	// GradNormSq round trip that follows it in every training step.
+	Backward(context.Context, *TensorMessage) (*ArchBackwardReply, error)
 	GradNormSq(context.Context, *Empty) (*Scalar, error)
 	Step(context.Context, *StepArgs) (*Empty, error)
 	mustEmbedUnimplementedArchitectureServer()
@@ -438,7 +442,7 @@ func (UnimplementedArchitectureServer) Init(context.Context, *ArchInitRequest) (
 func (UnimplementedArchitectureServer) Forward(context.Context, *ArchForwardRequest) (*TensorMessage, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Forward not implemented")
 }
-func (UnimplementedArchitectureServer) Backward(context.Context, *TensorMessage) (*Empty, error) {
+func (UnimplementedArchitectureServer) Backward(context.Context, *TensorMessage) (*ArchBackwardReply, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Backward not implemented")
 }
 func (UnimplementedArchitectureServer) GradNormSq(context.Context, *Empty) (*Scalar, error) {
