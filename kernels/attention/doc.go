@@ -27,4 +27,26 @@
 //
 // Work is split by head, so results are bit-identical for any thread
 // count; the naive reference in naive.go is the test oracle.
+//
+// The efficient variants, each a Forward/Backward pair citing its paper:
+//
+//   - FlashForward/FlashBackward (flash.go, tiled.go): exact attention in
+//     query×key tiles with an online softmax (FlashAttention-2), keeping
+//     only the log-sum-exp per query (LSEShape) and recomputing the
+//     probabilities in the backward: memory linear in T.
+//   - FullGroupedForward/Backward (fullgrouped.go) and the flash kernels
+//     take fewer key/value heads than query heads (GQA; one is MQA).
+//   - SlidingWindowForward/Backward (window.go): Longformer's band, with
+//     dilation and global tokens, on the tiled engine.
+//   - BigBirdForward/Backward (bigbird.go): block-sparse window, global and
+//     random blocks; BigBirdLayout shows the pattern.
+//   - LinformerForward/Backward (linformer.go): keys and values projected
+//     along the sequence by caller-owned E and F, with their gradients.
+//   - PerformerForward/Backward (performer.go, performer_causal.go): FAVOR+
+//     positive orthogonal random features (PerformerFeatures), causal by
+//     prefix sums.
+//
+// Every variant runs through the conformance suite in attntest (shapes,
+// bad input, causal leakage, key masks, finite differences, determinism
+// across threads, equality with full attention where exact, allocation).
 package attention
