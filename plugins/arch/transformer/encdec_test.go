@@ -30,8 +30,8 @@ func reverseBatch(r *rng.RNG, b, n, vocab int) *sdk.Batch {
 
 // greedy decodes batch as the harness's runner does: decoder inputs start
 // as BOS everywhere and each Forward's arg max at position p becomes the
-// input at p+1. It returns the last Forward's output and the decoder
-// inputs it read.
+// input at p+1. It returns the last Forward's output; dec holds the
+// decoder inputs it read.
 func greedy(t testing.TB, m *model, batch *sdk.Batch, dec *sdk.Ints) *tensor.Tensor {
 	b, n := dec.Shape[0], dec.Shape[1]
 	for i := range dec.Data {

@@ -92,7 +92,7 @@ func (s *stack) resize(b, t int) {
 	s.b, s.t = b, t
 }
 
-// forward runs the stack on its ids (set by loadBatch), leaving s.lnf:
+// stackForward runs stack s on its ids (set by loadBatch), leaving s.lnf:
 //
 //	x   = wte[ids] + wpe[:T]
 //	out = blocks(x)
