@@ -17,8 +17,9 @@
 //
 // Init allocates, per attention layer, the output, the probability cache
 // (attention.CacheShape) and the gradients dq, dk and dv, each sized for
-// the largest call the spec allows: (Batch, Heads, MaxSeq, HeadDim), and
-// for the cache (Batch, Heads, ⌈MaxSeq/nr⌉, MaxSeq, nr). A call with a
+// the largest call the spec allows: (Batch, Heads, MaxSeq, HeadDim), dk
+// and dv with KVHeads heads, and for the cache
+// (Batch, Heads, ⌈MaxSeq/nr⌉, MaxSeq, nr). A call with a
 // smaller batch or shorter sequence (an evaluation batch, a short last
 // batch, a curriculum) uses a prefix of those buffers under a resized
 // tensor header, so Forward and Backward never allocate once Init has run.
@@ -30,5 +31,13 @@
 // the layer's own buffers, valid until the next Forward (Backward) of the
 // same layer, as the sdk contract says.
 //
-// Grouped-query attention (KVHeads != Heads) is rejected at Init for now.
+// # Grouped key/value heads
+//
+// With spec.KVHeads < Heads (grouped-query attention, Ainslie et al. 2023,
+// §2; multi-query attention, Shazeer 2019, when KVHeads = 1), k and v are
+// (B, KVHeads, Tk, D) and query head h reads key/value head
+// h / (Heads/KVHeads): kernels/attention.FullGroupedForward and
+// FullGroupedBackward, which repeat k and v in a reused kernel scratch and
+// sum dk and dv over each group. KVHeads must divide Heads. With KVHeads =
+// Heads the component calls FullForward and FullBackward as before.
 package full

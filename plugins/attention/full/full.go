@@ -73,7 +73,7 @@ func (c *component) Describe() sdk.Description {
 			{Name: "scale", Type: sdk.Float, Default: 0.0, Min: sdk.Bound(0),
 				Doc: "multiplies Q·Kᵀ before the softmax; 0 means 1/sqrt(head_dim)"},
 		},
-		Capabilities: []string{"causal", "padding_mask", sdk.Stateless},
+		Capabilities: []string{"causal", "padding_mask", "kv_heads", sdk.Stateless},
 	}
 }
 
@@ -101,13 +101,13 @@ func (c *component) Init(cfg sdk.Config, spec sdk.AttentionSpec) error {
 			return errorf("Init: spec.%s = %d, want at least 1", f.field, f.v)
 		}
 	}
-	if spec.KVHeads != spec.Heads {
-		return errorf("Init: spec.KVHeads = %d differs from Heads = %d: grouped-query attention is not supported yet; set KVHeads = Heads", spec.KVHeads, spec.Heads)
+	if spec.KVHeads < 1 || spec.Heads%spec.KVHeads != 0 {
+		return errorf("Init: spec.KVHeads = %d does not divide Heads = %d: each key/value head serves Heads/KVHeads query heads (KVHeads = 1 is multi-query attention)", spec.KVHeads, spec.Heads)
 	}
 	if err := spec.Check(); err != nil {
 		return errorf("Init: %w", err)
 	}
-	b, h, d := spec.Batch, spec.Heads, spec.HeadDim
+	b, h, kvh, d := spec.Batch, spec.Heads, spec.KVHeads, spec.HeadDim
 	layers := make([]*layer, spec.Layers)
 	for i := range layers {
 		ls := spec.Layer(i)
@@ -116,8 +116,8 @@ func (c *component) Init(cfg sdk.Config, spec sdk.AttentionSpec) error {
 			out:  newView(b, h, sq, d),
 			att:  newView(attention.CacheShape(b, h, sq, sk)...),
 			dq:   newView(b, h, sq, d),
-			dk:   newView(b, h, sk, d),
-			dv:   newView(b, h, sk, d),
+			dk:   newView(b, kvh, sk, d),
+			dv:   newView(b, kvh, sk, d),
 			buf:  make([]bool, b*sk),
 			spec: ls,
 			opt:  attention.Options{Causal: ls.Causal, Scale: float32(scale)},
@@ -158,7 +158,13 @@ func (c *component) Forward(i int, q, k, v *tensor.Tensor, keyMask []bool) (*ten
 		km = l.buf[:b*tk]
 		copy(km, keyMask)
 	}
-	if err := attention.FullForward(out, att, q, k, v, km, l.opt); err != nil {
+	forward := attention.FullForward
+	if c.spec.KVHeads < h {
+		// GQA/MQA: query head h reads key/value head h/(H/KVH) (Ainslie
+		// et al. 2023, §2), through k and v repeated in a kernel scratch.
+		forward = attention.FullGroupedForward
+	}
+	if err := forward(out, att, q, k, v, km, l.opt); err != nil {
 		return nil, errorf("Forward of layer %d: %w", i, err)
 	}
 	l.q, l.k, l.v, l.keyMask = q, k, v, km
@@ -225,7 +231,11 @@ func (c *component) Backward(i int, dout *tensor.Tensor) (dq, dk, dv *tensor.Ten
 	dk.Zero()
 	dv.Zero()
 	att := &l.att.t // as the Forward left it
-	if err := attention.FullBackward(dq, dk, dv, dout, l.q, l.k, l.v, att, l.keyMask, l.opt); err != nil {
+	backward := attention.FullBackward
+	if kvh < h {
+		backward = attention.FullGroupedBackward // dk, dv summed over each group
+	}
+	if err := backward(dq, dk, dv, dout, l.q, l.k, l.v, att, l.keyMask, l.opt); err != nil {
 		return nil, nil, nil, errorf("Backward of layer %d: %w (were q, k or v changed since its Forward?)", i, err)
 	}
 	return dq, dk, dv, nil

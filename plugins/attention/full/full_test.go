@@ -176,8 +176,8 @@ func TestDescribe(t *testing.T) {
 	if d.Kind != sdk.KindAttention || d.Name != "full" || d.Version != "1.0.0" {
 		t.Fatalf("Describe: %+v", d)
 	}
-	if !d.Has("causal") || !d.Has("padding_mask") || !d.Has(sdk.Stateless) || d.Has("kv_heads") {
-		t.Errorf("capabilities %v, want causal, padding_mask and stateless only", d.Capabilities)
+	if !d.Has("causal") || !d.Has("padding_mask") || !d.Has("kv_heads") || !d.Has(sdk.Stateless) || len(d.Capabilities) != 4 {
+		t.Errorf("capabilities %v, want causal, padding_mask, kv_heads and stateless", d.Capabilities)
 	}
 	cfg, err := d.Resolve(nil)
 	if err != nil || cfg.Float("scale") != 0 {
@@ -240,7 +240,8 @@ func TestErrors(t *testing.T) {
 		sp   sdk.AttentionSpec
 		want string
 	}{
-		{"gqa", nil, sdk.AttentionSpec{Layers: 1, Heads: 4, KVHeads: 2, HeadDim: 4, MaxSeq: 8, Batch: 1}, "KVHeads = 2 differs from Heads = 4: grouped-query attention is not supported"},
+		{"kv heads not dividing heads", nil, sdk.AttentionSpec{Layers: 1, Heads: 4, KVHeads: 3, HeadDim: 4, MaxSeq: 8, Batch: 1}, "KVHeads = 3 does not divide Heads = 4"},
+		{"no kv heads", nil, sdk.AttentionSpec{Layers: 1, Heads: 4, KVHeads: 0, HeadDim: 4, MaxSeq: 8, Batch: 1}, "KVHeads = 0 does not divide Heads = 4"},
 		{"no layers", nil, spec(0, b, h, s, d, true), "spec.Layers = 0, want at least 1"},
 		{"no batch", nil, spec(1, 0, h, s, d, true), "spec.Batch = 0"},
 		{"no seq", nil, spec(1, b, h, 0, d, true), "spec.MaxSeq = 0"},
