@@ -6,6 +6,7 @@ package builtin
 
 import (
 	"github.com/attnlab/attnlab/plugins/arch/transformer"
+	"github.com/attnlab/attnlab/plugins/attention/flash"
 	"github.com/attnlab/attnlab/plugins/attention/full"
 	causallm "github.com/attnlab/attnlab/plugins/objective/causal-lm"
 	"github.com/attnlab/attnlab/plugins/objective/classify"
@@ -17,7 +18,8 @@ import (
 // Attention, Architecture and Objective map plugin names to constructors.
 var (
 	Attention = map[string]func() sdk.Attention{
-		"full": full.New,
+		"flash": flash.New,
+		"full":  full.New,
 	}
 	Architecture = map[string]func() sdk.Architecture{
 		"transformer": transformer.New,
