@@ -8,6 +8,7 @@ import (
 	"github.com/attnlab/attnlab/plugins/arch/transformer"
 	"github.com/attnlab/attnlab/plugins/attention/flash"
 	"github.com/attnlab/attnlab/plugins/attention/full"
+	"github.com/attnlab/attnlab/plugins/attention/longformer"
 	causallm "github.com/attnlab/attnlab/plugins/objective/causal-lm"
 	"github.com/attnlab/attnlab/plugins/objective/classify"
 	maskedlm "github.com/attnlab/attnlab/plugins/objective/masked-lm"
@@ -18,8 +19,9 @@ import (
 // Attention, Architecture and Objective map plugin names to constructors.
 var (
 	Attention = map[string]func() sdk.Attention{
-		"flash": flash.New,
-		"full":  full.New,
+		"flash":      flash.New,
+		"full":       full.New,
+		"longformer": longformer.New,
 	}
 	Architecture = map[string]func() sdk.Architecture{
 		"transformer": transformer.New,

@@ -1,0 +1,11 @@
+// Command attention-longformer serves the Longformer attention component
+// as an attnlab plugin. The harness starts it; it is not meant to be run
+// by hand.
+package main
+
+import (
+	"github.com/attnlab/attnlab/plugins/attention/longformer"
+	"github.com/attnlab/attnlab/plugins/sdk"
+)
+
+func main() { sdk.Serve(longformer.New()) }
