@@ -6,6 +6,7 @@ package builtin
 
 import (
 	"github.com/attnlab/attnlab/plugins/arch/transformer"
+	"github.com/attnlab/attnlab/plugins/attention/bigbird"
 	"github.com/attnlab/attnlab/plugins/attention/flash"
 	"github.com/attnlab/attnlab/plugins/attention/full"
 	"github.com/attnlab/attnlab/plugins/attention/longformer"
@@ -19,6 +20,7 @@ import (
 // Attention, Architecture and Objective map plugin names to constructors.
 var (
 	Attention = map[string]func() sdk.Attention{
+		"bigbird":    bigbird.New,
 		"flash":      flash.New,
 		"full":       full.New,
 		"longformer": longformer.New,

@@ -190,3 +190,45 @@ func RoundTrip(t *testing.T, local sdk.Attention, cfg sdk.Config, sp sdk.Attenti
 	}
 	pass(1)
 }
+
+// Spec is a spec of self-attention layers.
+func Spec(layers, b, h, kvh, s, d int, causal bool) sdk.AttentionSpec {
+	return sdk.AttentionSpec{Layers: layers, Heads: h, KVHeads: kvh, HeadDim: d, MaxSeq: s, Batch: b, Causal: causal, Seed: 1}
+}
+
+// MustInit initialises a or fails the test.
+func MustInit(t *testing.T, a sdk.Attention, cfg sdk.Config, sp sdk.AttentionSpec) sdk.Attention {
+	t.Helper()
+	if err := a.Init(cfg, sp); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// Result is one Forward and Backward's tensors, copied.
+type Result struct{ Out, DQ, DK, DV *tensor.Tensor }
+
+// Run calls Forward and Backward of layer on a and copies the results.
+func Run(t *testing.T, a sdk.Attention, layer int, q, k, v, dout *tensor.Tensor, mask []bool) Result {
+	t.Helper()
+	out, err := a.Forward(layer, q, k, v, mask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = out.Clone()
+	dq, dk, dv, err := a.Backward(layer, dout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Result{out, dq.Clone(), dk.Clone(), dv.Clone()}
+}
+
+// Compare checks every tensor of got against want with Close (rel < 0:
+// bit for bit).
+func Compare(t *testing.T, what string, got, want Result, rel float64) {
+	t.Helper()
+	Close(t, what+" out", got.Out, want.Out, rel)
+	Close(t, what+" dq", got.DQ, want.DQ, rel)
+	Close(t, what+" dk", got.DK, want.DK, rel)
+	Close(t, what+" dv", got.DV, want.DV, rel)
+}

@@ -1,0 +1,10 @@
+// Command attention-bigbird serves the BigBird attention component as an
+// attnlab plugin. The harness starts it; it is not meant to be run by hand.
+package main
+
+import (
+	"github.com/attnlab/attnlab/plugins/attention/bigbird"
+	"github.com/attnlab/attnlab/plugins/sdk"
+)
+
+func main() { sdk.Serve(bigbird.New()) }
