@@ -16,7 +16,9 @@ import (
 func TestMain(m *testing.M) { pt.Main(m, New) }
 
 // layerSeed is the seed Init gives layer i's random blocks.
-func layerSeed(seed uint64, i int) uint64 { return rng.New(seed).SplitName("bigbird").Split(uint64(i)).Uint64() }
+func layerSeed(seed uint64, i int) uint64 {
+	return rng.New(seed).SplitName("bigbird").Split(uint64(i)).Uint64()
+}
 
 // The component gives what BigBirdForward and Backward give with the
 // layer's seed, bit for bit, on fresh and reused buffers.
