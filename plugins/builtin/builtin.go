@@ -9,6 +9,7 @@ import (
 	"github.com/attnlab/attnlab/plugins/attention/bigbird"
 	"github.com/attnlab/attnlab/plugins/attention/flash"
 	"github.com/attnlab/attnlab/plugins/attention/full"
+	"github.com/attnlab/attnlab/plugins/attention/linformer"
 	"github.com/attnlab/attnlab/plugins/attention/longformer"
 	causallm "github.com/attnlab/attnlab/plugins/objective/causal-lm"
 	"github.com/attnlab/attnlab/plugins/objective/classify"
@@ -23,6 +24,7 @@ var (
 		"bigbird":    bigbird.New,
 		"flash":      flash.New,
 		"full":       full.New,
+		"linformer":  linformer.New,
 		"longformer": longformer.New,
 	}
 	Architecture = map[string]func() sdk.Architecture{
