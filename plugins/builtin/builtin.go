@@ -11,6 +11,7 @@ import (
 	"github.com/attnlab/attnlab/plugins/attention/full"
 	"github.com/attnlab/attnlab/plugins/attention/linformer"
 	"github.com/attnlab/attnlab/plugins/attention/longformer"
+	"github.com/attnlab/attnlab/plugins/attention/performer"
 	causallm "github.com/attnlab/attnlab/plugins/objective/causal-lm"
 	"github.com/attnlab/attnlab/plugins/objective/classify"
 	maskedlm "github.com/attnlab/attnlab/plugins/objective/masked-lm"
@@ -26,6 +27,7 @@ var (
 		"full":       full.New,
 		"linformer":  linformer.New,
 		"longformer": longformer.New,
+		"performer":  performer.New,
 	}
 	Architecture = map[string]func() sdk.Architecture{
 		"transformer": transformer.New,
