@@ -70,6 +70,11 @@ func runExperiment(ctx context.Context, g *globals, f *runFlags, path string) er
 	if err != nil {
 		return badInput(err)
 	}
+	// Settings only the components can judge (a window longer than the
+	// sequences, Linformer under a causal mask, ...) stop the sweep here.
+	if err := harness.Preflight(ctx, l, trials); err != nil {
+		return badInput(err)
+	}
 	store, err := tracking.Open(f.db)
 	if err != nil {
 		return badInput(err)
