@@ -24,16 +24,17 @@ type block struct {
 	cross *crossAttn // cross-attention sublayer in an encoder-decoder's decoder; else nil
 
 	ln1W, ln1B   *param // (C), (C)
-	qkvW, qkvB   *param // (3C, C), (3C)
+	qkvW, qkvB   *param // (3C, C), (3C); (H+2·KVH)·D rows with grouped key/value heads
 	projW, projB *param // (C, C), (C)
 	ln2W, ln2B   *param // (C), (C)
 	fcW, fcB     *param // (F, C), (F)
 	fcpW, fcpB   *param // (C, F), (C)
 
 	ln1, ln1Mu, ln1Rs *tensor.Tensor // (B, T, C), (B, T), (B, T)
-	qkv               *tensor.Tensor // (B, T, 3C)
-	q, k, v           *tensor.Tensor // (B, H, T, D), q and k rotated with rope
-	dqRot, dkRot      *tensor.Tensor // (B, H, T, D) rope only: dq, dk before the rotation
+	qkv               *tensor.Tensor // (B, T, (H+2·KVH)·D), 3C unless grouped
+	q                 *tensor.Tensor // (B, H, T, D), rotated with rope
+	k, v              *tensor.Tensor // (B, KVH, T, D), k rotated with rope
+	dqRot, dkRot      *tensor.Tensor // (B, H, T, D), (B, KVH, T, D) rope only: dq, dk before the rotation
 	atty              *tensor.Tensor // (B, T, C) attention output, heads merged
 	res1              *tensor.Tensor // (B, T, C)
 	mask1             *tensor.Tensor // (B, T, C) dropout scales of the attention projection
@@ -42,7 +43,7 @@ type block struct {
 	out               *tensor.Tensor // (B, T, C)
 	mask2             *tensor.Tensor // (B, T, C) dropout scales of the MLP projection
 
-	dln1, dqkv, dy, datty, dproj1 *tensor.Tensor // (B, T, C), (B, T, 3C), (B, H, T, D), (B, T, C), (B, T, C)
+	dln1, dqkv, dy, datty, dproj1 *tensor.Tensor // (B, T, C), like qkv, (B, H, T, D), (B, T, C), (B, T, C)
 	dres1, dln2, dfch, dfchGelu   *tensor.Tensor // (B, T, C), (B, T, C), (B, T, F), (B, T, F)
 	dproj2, dout                  *tensor.Tensor // (B, T, C), (B, T, C)
 }
@@ -54,6 +55,8 @@ type block struct {
 func (m *model) newBlock(s *stack, l, layer, drop int) *block {
 	hp := m.hp
 	bs, t, c, h, d, f := hp.maxBatch, s.maxT, hp.dModel, hp.heads, hp.headDim, hp.hidden
+	kvh := hp.kvHeads
+	qkvw := (h + 2*kvh) * d // 3C unless grouped
 	// Decay follows minGPT's configure_optimizers: matrices decay; biases
 	// and norm gains do not (see doc.go).
 	name := fmt.Sprintf("%sh.%d.", s.prefix, l)
@@ -61,25 +64,25 @@ func (m *model) newBlock(s *stack, l, layer, drop int) *block {
 	bl := &block{
 		name: name, index: l, layer: layer, drop: uint64(drop),
 		ln1W: m.newParam(n("ln_1.weight"), true, c), ln1B: m.newParam(n("ln_1.bias"), true, c),
-		qkvW: m.newParam(n("attn.c_attn.weight"), false, 3*c, c), qkvB: m.newParam(n("attn.c_attn.bias"), true, 3*c),
+		qkvW: m.newParam(n("attn.c_attn.weight"), false, qkvw, c), qkvB: m.newParam(n("attn.c_attn.bias"), true, qkvw),
 		projW: m.newParam(n("attn.c_proj.weight"), false, c, c), projB: m.newParam(n("attn.c_proj.bias"), true, c),
 		ln2W: m.newParam(n("ln_2.weight"), true, c), ln2B: m.newParam(n("ln_2.bias"), true, c),
 		fcW: m.newParam(n("mlp.c_fc.weight"), false, f, c), fcB: m.newParam(n("mlp.c_fc.bias"), true, f),
 		fcpW: m.newParam(n("mlp.c_proj.weight"), false, c, f), fcpB: m.newParam(n("mlp.c_proj.bias"), true, c),
 	}
 	bl.ln1, bl.ln1Mu, bl.ln1Rs = m.act(s, 1, bs, t, c), m.act(s, 1, bs, t), m.act(s, 1, bs, t)
-	bl.qkv = m.act(s, 1, bs, t, 3*c)
-	bl.q, bl.k, bl.v = m.act(s, 2, bs, h, t, d), m.act(s, 2, bs, h, t, d), m.act(s, 2, bs, h, t, d)
+	bl.qkv = m.act(s, 1, bs, t, qkvw)
+	bl.q, bl.k, bl.v = m.act(s, 2, bs, h, t, d), m.act(s, 2, bs, kvh, t, d), m.act(s, 2, bs, kvh, t, d)
 	bl.atty, bl.res1, bl.mask1 = m.act(s, 1, bs, t, c), m.act(s, 1, bs, t, c), m.act(s, 1, bs, t, c)
 	bl.ln2, bl.ln2Mu, bl.ln2Rs = m.act(s, 1, bs, t, c), m.act(s, 1, bs, t), m.act(s, 1, bs, t)
 	bl.fch, bl.fchGelu = m.act(s, 1, bs, t, f), m.act(s, 1, bs, t, f)
 	bl.out, bl.mask2 = m.act(s, 1, bs, t, c), m.act(s, 1, bs, t, c)
-	bl.dln1, bl.dqkv, bl.dy = m.grad(s, 1, bs, t, c), m.grad(s, 1, bs, t, 3*c), m.grad(s, 2, bs, h, t, d)
+	bl.dln1, bl.dqkv, bl.dy = m.grad(s, 1, bs, t, c), m.grad(s, 1, bs, t, qkvw), m.grad(s, 2, bs, h, t, d)
 	bl.datty, bl.dproj1, bl.dres1 = m.grad(s, 1, bs, t, c), m.grad(s, 1, bs, t, c), m.grad(s, 1, bs, t, c)
 	bl.dln2, bl.dfch, bl.dfchGelu = m.grad(s, 1, bs, t, c), m.grad(s, 1, bs, t, f), m.grad(s, 1, bs, t, f)
 	bl.dproj2, bl.dout = m.grad(s, 1, bs, t, c), m.grad(s, 1, bs, t, c)
 	if hp.rope {
-		bl.dqRot, bl.dkRot = m.act(s, 2, bs, h, t, d), m.act(s, 2, bs, h, t, d)
+		bl.dqRot, bl.dkRot = m.act(s, 2, bs, h, t, d), m.act(s, 2, bs, kvh, t, d)
 	}
 	return bl
 }
@@ -90,7 +93,7 @@ func (m *model) blockForward(s *stack, bl *block, in *tensor.Tensor) error {
 	var e firstErr
 	e.do(nn.LayerNormForward(bl.ln1, bl.ln1Mu, bl.ln1Rs, in, bl.ln1W.v, bl.ln1B.v, hp.lnEps))
 	e.do(nn.LinearForward(bl.qkv, bl.ln1, bl.qkvW.v, bl.qkvB.v))
-	e.do(attention.SplitHeads(bl.q, bl.k, bl.v, bl.qkv)) // (B, T, 3C) → 3 × (B, H, T, D)
+	e.do(m.splitBlockQKV(bl.q, bl.k, bl.v, bl.qkv)) // (B, T, (H+2·KVH)·D) → (B, H, T, D), 2 × (B, KVH, T, D)
 	if m.hp.rope {
 		e.do(attention.RotaryForward(bl.q, m.ropeCos, m.ropeSin))
 		e.do(attention.RotaryForward(bl.k, m.ropeCos, m.ropeSin))
@@ -184,9 +187,11 @@ func (m *model) blockBackward(s *stack, bl *block, in, din *tensor.Tensor) error
 	if err != nil {
 		return errorf("%s backward: attention: %w", bl.label(s), err)
 	}
-	for _, g := range [...]*tensor.Tensor{dq, dk, dv} {
-		if g == nil || !tensor.SameShape(g.Shape, bl.q.Shape) || len(g.Data) != len(bl.q.Data) {
-			return errorf("%s backward: attention returned a gradient of shape %s, want q's shape %s", bl.label(s), describe(g), tensor.FormatShape(bl.q.Shape))
+	for _, g := range [...]struct {
+		got, like *tensor.Tensor
+	}{{dq, bl.q}, {dk, bl.k}, {dv, bl.v}} {
+		if g.got == nil || !tensor.SameShape(g.got.Shape, g.like.Shape) || len(g.got.Data) != len(g.like.Data) {
+			return errorf("%s backward: attention returned a gradient of shape %s, want %s", bl.label(s), describe(g.got), tensor.FormatShape(g.like.Shape))
 		}
 	}
 	if m.hp.rope {
@@ -198,7 +203,7 @@ func (m *model) blockBackward(s *stack, bl *block, in, din *tensor.Tensor) error
 		e.do(attention.RotaryBackward(bl.dkRot, m.ropeCos, m.ropeSin))
 		dq, dk = bl.dqRot, bl.dkRot
 	}
-	e.do(attention.SplitHeadsBackward(bl.dqkv, dq, dk, dv))
+	e.do(m.splitBlockQKVBackward(bl.dqkv, dq, dk, dv))
 	e.do(nn.LinearBackward(bl.dln1, bl.qkvW.g, bl.qkvB.g, bl.dqkv, bl.ln1, bl.qkvW.v))
 	e.do(nn.LayerNormBackward(din, bl.ln1W.g, bl.ln1B.g, bl.dln1, in, bl.ln1W.v, bl.ln1Mu, bl.ln1Rs))
 	if e.err != nil {

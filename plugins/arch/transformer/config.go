@@ -9,7 +9,7 @@ import (
 
 const (
 	name    = "transformer"
-	version = "1.1.0"
+	version = "1.2.0"
 )
 
 // The model shapes of the "shape" parameter.
@@ -44,6 +44,8 @@ func (m *model) Describe() sdk.Description {
 				Doc: "width of the residual stream; must be divisible by heads"},
 			{Name: "heads", Type: sdk.Int, Default: int64(4), Min: sdk.Bound(1),
 				Doc: "attention heads per block; head_dim = d_model/heads"},
+			{Name: "kv_heads", Type: sdk.Int, Default: int64(0), Min: sdk.Bound(0),
+				Doc: "key/value heads per block, dividing heads (grouped-query attention; 1 = multi-query); 0 means heads"},
 			{Name: "mlp_ratio", Type: sdk.Int, Default: int64(4), Min: sdk.Bound(1),
 				Doc: "hidden width of the MLP as a multiple of d_model"},
 			{Name: "dropout", Type: sdk.Float, Default: 0.0, Min: sdk.Bound(0), Max: sdk.Bound(1),
@@ -73,6 +75,7 @@ type hparams struct {
 	decLayers int     // decoder blocks of an encoder-decoder, Ld (0 otherwise)
 	dModel    int     // residual width, C
 	heads     int     // attention heads, H
+	kvHeads   int     // key/value heads, KVH: divides H (KVH = H unless grouped-query attention)
 	headDim   int     // D = C/H
 	hidden    int     // MLP width, mlp_ratio·C
 	dropout   float32 // in [0, 1)
@@ -118,6 +121,13 @@ func parse(d sdk.Description, raw sdk.Config, in sdk.InputSpec) (hparams, error)
 		return h, errorf("d_model = %d is not divisible by heads = %d: choose heads dividing d_model (head_dim = d_model/heads), e.g. heads = %d", h.dModel, h.heads, largestDivisor(h.dModel, h.heads))
 	}
 	h.headDim = h.dModel / h.heads
+	h.kvHeads = cfg.Int("kv_heads")
+	if h.kvHeads == 0 {
+		h.kvHeads = h.heads
+	}
+	if h.heads%h.kvHeads != 0 {
+		return h, errorf("kv_heads = %d does not divide heads = %d: each key/value head serves heads/kv_heads query heads; choose a divisor of %d (1 is multi-query attention, %d or 0 is ordinary multi-head attention), e.g. kv_heads = %d", h.kvHeads, h.heads, h.heads, h.heads, largestDivisor(h.heads, h.kvHeads))
+	}
 	h.hidden = cfg.Int("mlp_ratio") * h.dModel
 	p := cfg.Float("dropout")
 	if !(p >= 0 && p < 1) {

@@ -12,7 +12,7 @@ import (
 
 func TestDescribe(t *testing.T) {
 	d := New().Describe()
-	if d.Kind != sdk.KindArchitecture || d.Name != "transformer" || d.Version != "1.1.0" {
+	if d.Kind != sdk.KindArchitecture || d.Name != "transformer" || d.Version != "1.2.0" {
 		t.Fatalf("Describe: %+v", d)
 	}
 	cfg, err := d.Resolve(nil)
@@ -21,7 +21,7 @@ func TestDescribe(t *testing.T) {
 	}
 	want := sdk.Config{"layers": int64(2), "d_model": int64(128), "heads": int64(4), "mlp_ratio": int64(4),
 		"dropout": 0.0, "init_std": 0.02, "tie_embeddings": true, "layernorm_eps": 1e-5, "positions": "learned",
-		"shape": "auto", "pool": "cls", "decoder_layers": int64(0)}
+		"shape": "auto", "pool": "cls", "decoder_layers": int64(0), "kv_heads": int64(0)}
 	for k, v := range want {
 		if cfg[k] != v {
 			t.Errorf("default %s = %v (%T), want %v (%T)", k, cfg[k], cfg[k], v, v)

@@ -24,15 +24,15 @@ type crossAttn struct {
 
 	lnW, lnB *param // (C), (C)
 	qW, qB   *param // (C, C), (C)
-	kW       *param // (C, C); no bias: it would add the same amount to every score of a query, which the softmax ignores
-	vW, vB   *param // (C, C), (C)
+	kW       *param // (KVH·D, C); no bias: it would add the same amount to every score of a query, which the softmax ignores
+	vW, vB   *param // (KVH·D, C), (KVH·D); KVH·D = C unless grouped
 	oW, oB   *param // (C, C), (C)
 
 	ln, lnMu, lnRs *tensor.Tensor // (B, Td, C), (B, Td), (B, Td)
 	qlin           *tensor.Tensor // (B, Td, C) q_proj(ln), heads not yet split
 	q              *tensor.Tensor // (B, H, Td, D)
-	klin, vlin     *tensor.Tensor // (B, Te, C)
-	k, v           *tensor.Tensor // (B, H, Te, D)
+	klin, vlin     *tensor.Tensor // (B, Te, KVH·D)
+	k, v           *tensor.Tensor // (B, KVH, Te, D)
 	atty           *tensor.Tensor // (B, Td, C) attention output, heads merged
 	res            *tensor.Tensor // (B, Td, C) the sublayer's output
 	mask           *tensor.Tensor // (B, Td, C) dropout scales of the output projection
@@ -42,7 +42,7 @@ type crossAttn struct {
 	// Fully overwritten by Backward (heads merged from the attention's
 	// gradients), so not zeroed with the other gradients.
 	dqlin        *tensor.Tensor // (B, Td, C)
-	dklin, dvlin *tensor.Tensor // (B, Te, C)
+	dklin, dvlin *tensor.Tensor // (B, Te, KVH·D)
 }
 
 // newCross allocates the cross-attention of the decoder block named name
@@ -50,24 +50,26 @@ type crossAttn struct {
 func (m *model) newCross(dec, enc *stack, name string, layer int, drop uint64) *crossAttn {
 	hp := m.hp
 	bs, tq, tk, c, h, d := hp.maxBatch, dec.maxT, enc.maxT, hp.dModel, hp.heads, hp.headDim
+	kvh := hp.kvHeads
+	kvc := kvh * d // C unless grouped
 	n := func(s string) string { return name + s }
 	cr := &crossAttn{
 		layer: layer, drop: drop, enc: enc,
 		lnW: m.newParam(n("ln_cross.weight"), true, c), lnB: m.newParam(n("ln_cross.bias"), true, c),
 		qW: m.newParam(n("crossattn.q_proj.weight"), false, c, c), qB: m.newParam(n("crossattn.q_proj.bias"), true, c),
-		kW: m.newParam(n("crossattn.k_proj.weight"), false, c, c),
-		vW: m.newParam(n("crossattn.v_proj.weight"), false, c, c), vB: m.newParam(n("crossattn.v_proj.bias"), true, c),
+		kW: m.newParam(n("crossattn.k_proj.weight"), false, kvc, c),
+		vW: m.newParam(n("crossattn.v_proj.weight"), false, kvc, c), vB: m.newParam(n("crossattn.v_proj.bias"), true, kvc),
 		oW: m.newParam(n("crossattn.c_proj.weight"), false, c, c), oB: m.newParam(n("crossattn.c_proj.bias"), true, c),
 	}
 	cr.ln, cr.lnMu, cr.lnRs = m.act(dec, 1, bs, tq, c), m.act(dec, 1, bs, tq), m.act(dec, 1, bs, tq)
 	cr.qlin, cr.q = m.act(dec, 1, bs, tq, c), m.act(dec, 2, bs, h, tq, d)
-	cr.klin, cr.vlin = m.act(enc, 1, bs, tk, c), m.act(enc, 1, bs, tk, c)
-	cr.k, cr.v = m.act(enc, 2, bs, h, tk, d), m.act(enc, 2, bs, h, tk, d)
+	cr.klin, cr.vlin = m.act(enc, 1, bs, tk, kvc), m.act(enc, 1, bs, tk, kvc)
+	cr.k, cr.v = m.act(enc, 2, bs, kvh, tk, d), m.act(enc, 2, bs, kvh, tk, d)
 	cr.atty, cr.res, cr.mask = m.act(dec, 1, bs, tq, c), m.act(dec, 1, bs, tq, c), m.act(dec, 1, bs, tq, c)
 	cr.dln, cr.datty, cr.dproj, cr.dres = m.grad(dec, 1, bs, tq, c), m.grad(dec, 1, bs, tq, c), m.grad(dec, 1, bs, tq, c), m.grad(dec, 1, bs, tq, c)
 	cr.dy = m.grad(dec, 2, bs, h, tq, d)
 	cr.dqlin = m.act(dec, 1, bs, tq, c)
-	cr.dklin, cr.dvlin = m.act(enc, 1, bs, tk, c), m.act(enc, 1, bs, tk, c)
+	cr.dklin, cr.dvlin = m.act(enc, 1, bs, tk, kvc), m.act(enc, 1, bs, tk, kvc)
 	return cr
 }
 
@@ -80,7 +82,7 @@ func splitHeads(heads, x *tensor.Tensor) error {
 }
 
 // crossKV projects the encoder's final states into the keys and values
-// (B, H, Te, D). They depend on the encoder only, so an evaluation that
+// (B, KVH, Te, D). They depend on the encoder only, so an evaluation that
 // reuses the encoder (see model.encReady) reuses them too.
 func (m *model) crossKV(cr *crossAttn) error {
 	var e firstErr

@@ -66,11 +66,24 @@
 // cross-attention over the encoder's keys) or nil (the decoder's
 // self-attention in an encoder-decoder).
 //
+// # Grouped key/value heads
+//
+// With kv_heads = KVH < heads = H (grouped-query attention, Ainslie et al.
+// 2023; multi-query attention, Shazeer 2019, at KVH = 1), every
+// attention layer has H query heads and KVH key and value heads of the
+// same head_dim D: c_attn projects to (H+2·KVH)·D outputs laid out
+// [q heads | k heads | v heads] (see heads.go), cross-attention's k_proj
+// and v_proj to KVH·D, and the attention spec's KVHeads is KVH, so query
+// head h reads key/value head h/(H/KVH). The attention component must
+// list the "kv_heads" capability. With kv_heads = 0 or H the model is the
+// ungrouped transformer, every parameter and result bit for bit.
+//
 // # Parameters
 //
 //	layers          blocks of a decoder or encoder, or of the encoder of an encoder-decoder (L)
 //	decoder_layers  blocks of the encoder-decoder's decoder (Ld); 0 means L
 //	d_model, heads, mlp_ratio, dropout, init_std, layernorm_eps, positions, tie_embeddings
+//	kv_heads        key/value heads (KVH), dividing heads; 0 means heads
 //	shape           auto | decoder | encoder | encoder-decoder
 //	pool            cls | mean (classification only)
 //

@@ -127,6 +127,9 @@ func (m *model) Init(cfg sdk.Config, in sdk.InputSpec, opt sdk.Optimizer, attn s
 		}
 		return errorf("attention %q does not list the \"causal\" capability, which %s needs", ad.Name, what)
 	}
+	if hp.kvHeads < hp.heads && !ad.Has("kv_heads") {
+		return errorf("kv_heads = %d < heads = %d, but attention %q does not list the \"kv_heads\" capability (grouped key/value heads): set kv_heads = 0 or use an attention that has it", hp.kvHeads, hp.heads, ad.Name)
+	}
 	m.hp, m.attn, m.paddingMask = hp, attn, ad.Has("padding_mask")
 	m.build()
 	root := rng.New(seed)
@@ -149,7 +152,7 @@ func (m *model) Init(cfg sdk.Config, in sdk.InputSpec, opt sdk.Optimizer, attn s
 func (m *model) attentionSpec(seed uint64) sdk.AttentionSpec {
 	hp := m.hp
 	spec := sdk.AttentionSpec{
-		Heads: hp.heads, KVHeads: hp.heads, HeadDim: hp.headDim,
+		Heads: hp.heads, KVHeads: hp.kvHeads, HeadDim: hp.headDim,
 		MaxSeq: max(hp.seqLen, hp.targetLen), Batch: hp.maxBatch, Seed: seed,
 	}
 	switch hp.shape {

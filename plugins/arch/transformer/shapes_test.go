@@ -19,13 +19,18 @@ type shapeRun struct {
 }
 
 // shapeRuns builds one small model of every shape (and output) with
-// dropout and padded batches.
-func shapeRuns(t testing.TB, seed uint64) []shapeRun {
+// dropout and padded batches; extras are added to every config.
+func shapeRuns(t testing.TB, seed uint64, extras ...sdk.Config) []shapeRun {
 	const b, tt, td, vocab, classes = 3, 12, 7, 40, 5
 	cfg := func(extra sdk.Config) sdk.Config {
 		c := sdk.Config{"layers": 2, "d_model": 32, "heads": 4, "dropout": 0.1}
 		for k, v := range extra {
 			c[k] = v
+		}
+		for _, e := range extras {
+			for k, v := range e {
+				c[k] = v
+			}
 		}
 		return c
 	}
