@@ -22,13 +22,13 @@ import (
 // operand of blas.MulPacked and the online softmax is a set of vmath
 // column operations across queries.
 //
-// Work is split by (batch, query head). With grouped key/value heads the
-// backward writes each query head's dK and dV into its own slice of a
-// scratch buffer (B, H, Tk, D) and then sums the heads of each group in
-// head order, so results are bit-identical for any thread count.
-// Unlike the paper's Algorithm 2, whose outer loop runs over key blocks so
-// that GPU thread blocks own dK and dV, the backward here keeps the
-// forward's order (queries outer): parallelism comes from the heads.
+// Work is split by (batch, query head). The backward (tiled_backward.go)
+// follows Algorithm 2's order, key blocks outer and query blocks inner, so
+// that each key block's dK and dV stay in a small buffer and are written
+// once. With grouped key/value heads it writes each query head's dK and dV
+// into its own slice of a scratch buffer (B, H, Tk, D) and then sums the
+// heads of each group in head order, so results are bit-identical for any
+// thread count.
 
 // tiledKeys is the key block: a 128×32 score block (16 KiB) and a 128×64
 // value block stay in the L1 cache.
@@ -71,15 +71,14 @@ type tiledJob struct {
 
 var tiledJobs parallel.FreeList[tiledJob]
 
-// tiledWS is one (batch, head)'s scratch, reused across calls.
+// tiledWS is the forward's scratch for one (batch, head), reused across
+// calls.
 type tiledWS struct {
-	qT, doT       []float32 // packed (D, nr): scale·Q_blkᵀ, dO_blkᵀ
-	qRows, doRows []float32 // packed (nr, D): Q_blk, dO_blk
-	acc           []float32 // (D, nr): Oᵀ or dQᵀ of the block
-	s, dp         []float32 // (tiledKeys, nr): Sᵀ or Pᵀ, dPᵀ or dSᵀ
+	qT            []float32 // packed (D, nr): scale·Q_blkᵀ
+	acc           []float32 // (D, nr): Oᵀ of the block
+	s             []float32 // (tiledKeys, nr): Sᵀ, then Pᵀ
 	m, mNew, mUse []float32 // (nr) running max, new max, max used for exp
 	alpha, l      []float32 // (nr) rescale factor, running sum
-	dsum, junk    []float32 // (nr) rowsum(dO∘O), discarded sums
 	spans         []span
 }
 
@@ -94,11 +93,10 @@ func grow(s []float32, n int) []float32 {
 
 func getTiledWS(d, nr int) *tiledWS {
 	w := tiledWSs.Get()
-	w.qT, w.doT = grow(w.qT, blas.PackedBLen(d, nr)), grow(w.doT, blas.PackedBLen(d, nr))
-	w.qRows, w.doRows = grow(w.qRows, blas.PackedBLen(nr, d)), grow(w.doRows, blas.PackedBLen(nr, d))
+	w.qT = grow(w.qT, blas.PackedBLen(d, nr))
 	w.acc = grow(w.acc, d*nr)
-	w.s, w.dp = grow(w.s, tiledKeys*nr), grow(w.dp, tiledKeys*nr)
-	for _, p := range []*[]float32{&w.m, &w.mNew, &w.mUse, &w.alpha, &w.l, &w.dsum, &w.junk} {
+	w.s = grow(w.s, tiledKeys*nr)
+	for _, p := range []*[]float32{&w.m, &w.mNew, &w.mUse, &w.alpha, &w.l} {
 		*p = grow(*p, nr)
 	}
 	return w
@@ -125,11 +123,11 @@ func (j *tiledJob) Run(part int) {
 	}
 }
 
-// scores fills s (kb, nr) with the block Sᵀ = K_blk · (scale·Q_blk)ᵀ and
-// sets hidden entries to -Inf.
-func (j *tiledJob) scores(ws *tiledWS, s, k []float32, sp span, b, h, i0, w, j0, kb, nr int) {
-	blas.MulPacked(kb, nr, j.d, k[j0*j.d:], j.d, 1, ws.qT, false, s, nr)
-	if !sp.dense {
+// scores fills s (kb, nr) with the block Sᵀ = K_blk · (scale·Q_blk)ᵀ,
+// qT being scale·Q_blkᵀ packed (D, nr), and sets hidden entries to -Inf.
+func (j *tiledJob) scores(qT, s, k []float32, dense bool, b, h, i0, w, j0, kb, nr int) {
+	blas.MulPacked(kb, nr, j.d, k[j0*j.d:], j.d, 1, qT, false, s, nr)
+	if !dense {
 		j.pat.hide(s, h, i0, w, j0, kb, nr)
 	}
 	if j.keyMask != nil {
@@ -170,7 +168,7 @@ func (j *tiledJob) forwardHead(part int) {
 			for j0 := sp.lo; j0 < sp.hi; j0 += tiledKeys {
 				kb := min(tiledKeys, sp.hi-j0)
 				s := ws.s[:kb*nr] // (kb, nr): Sᵀ, then Pᵀ unnormalised
-				j.scores(ws, s, k, sp, b, h, i0, w, j0, kb, nr)
+				j.scores(ws.qT, s, k, sp.dense, b, h, i0, w, j0, kb, nr)
 				// Online softmax (Algorithm 1, lines 8-10): m' = max(m,
 				// rowmax S), P = exp(S - m'), l = e^{m-m'}·l + rowsum P,
 				// O = e^{m-m'}·O + P·V.
@@ -206,72 +204,6 @@ func (j *tiledJob) forwardHead(part int) {
 				row[x] = ws.acc[x*nr+c] * inv
 			}
 			lse[i0+c] = ws.m[c] + float32(math.Log(float64(ws.l[c])))
-		}
-	}
-}
-
-func (j *tiledJob) backwardHead(part int) {
-	b, h := part/j.h, part%j.h
-	_, nr, _ := blas.Panel()
-	tq, tk, d := j.tq, j.tk, j.d
-	kv := j.kvPart(part)
-	q := j.q[part*tq*d : (part+1)*tq*d]                            // (Tq, D)
-	k := j.k[kv*tk*d : (kv+1)*tk*d]                                // (Tk, D)
-	v := j.v[kv*tk*d : (kv+1)*tk*d]                                // (Tk, D)
-	out := j.out[part*tq*d : (part+1)*tq*d]                        // (Tq, D)
-	dout := j.dout[part*tq*d : (part+1)*tq*d]                      // (Tq, D)
-	lse := j.lse[part*tq : (part+1)*tq]                            // (Tq)
-	dq := j.dq[part*tq*d : (part+1)*tq*d]                          // (Tq, D)
-	dk, dv := j.dk[kv*tk*d:(kv+1)*tk*d], j.dv[kv*tk*d:(kv+1)*tk*d] // (Tk, D)
-	if j.group() > 1 {
-		dk, dv = j.dkh[part*tk*d:(part+1)*tk*d], j.dvh[part*tk*d:(part+1)*tk*d]
-		clear(dk)
-		clear(dv)
-	}
-	ws := getTiledWS(d, nr)
-	defer tiledWSs.Put(ws)
-	inf := float32(math.Inf(1))
-	for i0 := 0; i0 < tq; i0 += nr {
-		w := min(nr, tq-i0)
-		// D_i = rowsum(dO_i ∘ O_i) (Algorithm 2, line 4); a query that
-		// saw nothing (L = -Inf) and the padding columns get L = +Inf,
-		// so their recomputed probabilities are exp(s - Inf) = 0.
-		for c := range nr {
-			ws.dsum[c], ws.mUse[c] = 0, inf
-			if c < w && !math.IsInf(float64(lse[i0+c]), -1) {
-				ws.dsum[c] = vmath.Dot(dout[(i0+c)*d:(i0+c+1)*d], out[(i0+c)*d:(i0+c+1)*d])
-				ws.mUse[c] = lse[i0+c]
-			}
-		}
-		blas.PackB(ws.qT, true, d, w, j.scale, q[i0*d:], d)
-		blas.PackB(ws.doT, true, d, w, 1, dout[i0*d:], d)
-		blas.PackB(ws.qRows, false, w, d, 1, q[i0*d:], d)
-		blas.PackB(ws.doRows, false, w, d, 1, dout[i0*d:], d)
-		clear(ws.acc)
-		ws.spans = j.pat.spans(ws.spans[:0], h, i0, w)
-		for _, sp := range ws.spans {
-			for j0 := sp.lo; j0 < sp.hi; j0 += tiledKeys {
-				kb := min(tiledKeys, sp.hi-j0)
-				p, ds := ws.s[:kb*nr], ws.dp[:kb*nr] // (kb, nr): Pᵀ; dPᵀ then dSᵀ
-				j.scores(ws, p, k, sp, b, h, i0, w, j0, kb, nr)
-				vmath.ExpSubCols(p, p, ws.mUse, ws.junk) // P = exp(S - L)
-				// dV_blk (kb, D) += Pᵀ (kb, w) · dO_blk (w, D)
-				blas.MulPacked(kb, d, w, p, nr, 1, ws.doRows, true, dv[j0*d:], d)
-				// dPᵀ (kb, nr) = V_blk (kb, D) · dO_blkᵀ (D, nr)
-				blas.MulPacked(kb, nr, d, v[j0*d:], d, 1, ws.doT, false, ds, nr)
-				// dSᵀ = scale · P ∘ (dP − D)
-				vmath.SoftmaxGradCols(ds, p, ws.dsum, j.scale)
-				// dQ_blkᵀ (D, nr) += Kᵀ (D, kb) · dSᵀ (kb, nr)
-				blas.MulPacked(d, nr, kb, k[j0*d:], 1, d, ds, true, ws.acc, nr)
-				// dK_blk (kb, D) += dSᵀ (kb, w) · Q_blk (w, D)
-				blas.MulPacked(kb, d, w, ds, nr, 1, ws.qRows, true, dk[j0*d:], d)
-			}
-		}
-		for c := range w {
-			row := dq[(i0+c)*d : (i0+c+1)*d]
-			for x := range row {
-				row[x] += ws.acc[x*nr+c]
-			}
 		}
 	}
 }
