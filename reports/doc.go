@@ -24,6 +24,15 @@
 //     deviation over the finished seeds), then the median step time,
 //     throughput and peak RSS (means over the finished seeds), and the
 //     status counts.
+//   - Efficiency, when the configurations differ both in an attention
+//     param (attention.plugin or any other attention.*) and in the
+//     sequence length: the Long Range Arena's efficiency table (Tay et al.
+//     2021, Table 2), training steps per second (1000 / ms per step) and
+//     peak RSS with one row per configuration of the other params and one
+//     column per length, each cell with its ratio to the full-attention
+//     row (attention.plugin=full, the same params outside the attention
+//     section) at that length. Full attention comes first; a length
+//     without a finished trial shows "-", and its failure is listed below.
 //   - Trials that did not finish: every trial whose status is not
 //     finished, with its configuration, seed, status and recorded error.
 //   - Curves of train/loss, eval/loss and eval/accuracy against step: for

@@ -21,6 +21,13 @@ type htmlFigure struct {
 	Src                     template.URL // the PNG as a data URI
 }
 
+// htmlEfficiency is the efficiency section (see efficiency.go).
+type htmlEfficiency struct {
+	Title, Intro, SpeedTitle, MemoryTitle string
+	Header                                []string
+	Speed, Memory                         [][]string
+}
+
 // HTML renders report.html: one self-contained page with inline CSS and
 // every plot embedded as a base64 PNG, so it can be mailed or archived
 // alone and loads nothing from anywhere.
@@ -33,10 +40,15 @@ func (d *Data) HTML(figs []*Figure) ([]byte, error) {
 		Rows, Unfinished         [][]string
 		UnfinishedIntro          string
 		Figures                  []htmlFigure
+		Efficiency               *htmlEfficiency
 	}{Name: d.Experiment.Name, Facts: d.facts(), TableNote: tableNote, Header: tableHeader,
 		UnfinishedHeader: unfinishedHeader, UnfinishedIntro: d.unfinishedIntro()}
 	for _, c := range d.Configs {
 		view.Rows = append(view.Rows, c.row())
+	}
+	if e := d.efficiency(); e != nil {
+		view.Efficiency = &htmlEfficiency{Title: effTitle, Intro: effIntro + " " + e.note, SpeedTitle: effSpeedTitle,
+			MemoryTitle: effMemoryTitle, Header: e.header(), Speed: e.speedRows(), Memory: e.memoryRows()}
 	}
 	for _, u := range d.Unfinished {
 		view.Unfinished = append(view.Unfinished, u.row())

@@ -26,6 +26,14 @@ func (d *Data) Markdown(figs []*Figure) []byte {
 		mdTable(&b, tableHeader, rows)
 	}
 
+	if e := d.efficiency(); e != nil {
+		fmt.Fprintf(&b, "\n## %s\n\n%s %s\n", effTitle, effIntro, e.note)
+		fmt.Fprintf(&b, "\n### %s\n\n", effSpeedTitle)
+		mdTable(&b, e.header(), e.speedRows())
+		fmt.Fprintf(&b, "\n### %s\n\n", effMemoryTitle)
+		mdTable(&b, e.header(), e.memoryRows())
+	}
+
 	b.WriteString("\n## Trials that did not finish\n\n")
 	b.WriteString(d.unfinishedIntro() + "\n")
 	if len(d.Unfinished) > 0 {
