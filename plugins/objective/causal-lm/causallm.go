@@ -5,7 +5,7 @@ import (
 	"os"
 
 	"github.com/attnlab/attnlab/kernels/rng"
-	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -41,12 +41,9 @@ type objective struct {
 
 	text [2][]byte // text: the train and eval byte ranges of the file
 
-	streams [2]rng.RNG     // per split: the stream split by batch index
-	batches [2]*sdk.Batch  // per split: Inputs and Targets (B, T), reused
-	losses  *tensor.Tensor // (B*T) per-position losses
-	probs   *tensor.Tensor // (B, T, Vocab) softmax cache
-	dout    *tensor.Tensor // (B, T, Vocab) gradient returned by Loss
-	metrics sdk.Metrics    // returned by Loss, reused
+	streams [2]rng.RNG            // per split: the stream split by batch index
+	batches [2]*sdk.Batch         // per split: Inputs and Targets (B, T), reused
+	loss    *objectives.TokenLoss // logits (B, T, Vocab) against Targets
 }
 
 // New returns the causal language-modelling objective; call Init before
@@ -89,12 +86,9 @@ func (o *objective) Describe() sdk.Description {
 // take their defaults.
 func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec, error) {
 	*o = objective{}
-	cfg, err := o.Describe().Resolve(raw)
+	cfg, err := objectives.Resolve(o.Describe(), raw, batch)
 	if err != nil {
 		return sdk.InputSpec{}, err
-	}
-	if batch < 1 {
-		return sdk.InputSpec{}, fmt.Errorf("objective \"causal-lm\": batch size %d must be at least 1", batch)
 	}
 	o.dataset = cfg.String("dataset")
 	o.batch = batch
@@ -118,16 +112,11 @@ func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec,
 		return sdk.InputSpec{}, err
 	}
 
-	root := rng.New(seed).SplitName("causal-lm")
-	o.streams[0] = *root.SplitName(string(sdk.Train))
-	o.streams[1] = *root.SplitName(string(sdk.Eval))
+	o.streams = objectives.Streams("causal-lm", seed)
 	for s := range o.batches {
 		o.batches[s] = &sdk.Batch{Inputs: sdk.NewIntTensor(batch, o.seqLen), Targets: sdk.NewIntTensor(batch, o.seqLen)}
 	}
-	o.losses = tensor.New(batch * o.seqLen)
-	o.probs = tensor.New(batch, o.seqLen, Vocab)
-	o.dout = sdk.NewTensor(batch, o.seqLen, Vocab) // shared memory in a plugin: no copy on return
-	o.metrics = sdk.Metrics{"accuracy": 0, "tokens": 0}
+	o.loss = objectives.NewTokenLoss("causal-lm", "logits", "seq_len", batch, o.seqLen, Vocab, false)
 	o.ready = true
 	return sdk.InputSpec{Vocab: Vocab, SeqLen: o.seqLen, Batch: batch, Output: "tokens", Task: sdk.TaskCausalLM}, nil
 }
@@ -184,32 +173,12 @@ func (o *objective) initMQAR(n, k, v int) error {
 	return nil
 }
 
-// splitIndex maps a split to its stream and buffer index.
-func splitIndex(split sdk.Split) (int, bool) {
-	switch split {
-	case sdk.Train:
-		return 0, true
-	case sdk.Eval:
-		return 1, true
-	}
-	return 0, false
-}
-
 // Batch returns batch index of split, regenerated from (seed, split,
 // index) alone. The batch is valid until the next Batch call of the split.
 func (o *objective) Batch(split sdk.Split, index int) (*sdk.Batch, error) {
-	if !o.ready {
-		return nil, fmt.Errorf("objective \"causal-lm\": Batch called before a successful Init")
-	}
-	s, ok := splitIndex(split)
-	if !ok {
-		return nil, fmt.Errorf("objective \"causal-lm\": unknown split %q (want %q or %q)", split, sdk.Train, sdk.Eval)
-	}
-	if index < 0 {
-		return nil, fmt.Errorf("objective \"causal-lm\": batch index %d must not be negative", index)
-	}
-	if split == sdk.Eval {
-		index %= o.evalN
+	s, index, err := objectives.CheckBatch("causal-lm", o.ready, split, index, o.evalN)
+	if err != nil {
+		return nil, err
 	}
 	b := o.batches[s]
 	T := o.seqLen

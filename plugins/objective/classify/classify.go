@@ -1,10 +1,9 @@
 package classify
 
 import (
-	"fmt"
-
 	"github.com/attnlab/attnlab/kernels/rng"
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -24,9 +23,7 @@ const (
 const name = "classify"
 
 // errorf returns an error prefixed with the objective's name.
-func errorf(format string, args ...any) error {
-	return fmt.Errorf("objective %q: "+format, append([]any{name}, args...)...)
-}
+func errorf(format string, args ...any) error { return objectives.Errorf(name, format, args...) }
 
 // objective is the classify sdk.Objective.
 type objective struct {
@@ -97,12 +94,9 @@ func (o *objective) Describe() sdk.Description {
 // partial: missing parameters take their defaults.
 func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec, error) {
 	*o = objective{}
-	cfg, err := o.Describe().Resolve(raw)
+	cfg, err := objectives.Resolve(o.Describe(), raw, batch)
 	if err != nil {
 		return sdk.InputSpec{}, err
-	}
-	if batch < 1 {
-		return sdk.InputSpec{}, errorf("batch size %d must be at least 1", batch)
 	}
 	o.dataset = cfg.String("dataset")
 	o.batch = batch
@@ -140,9 +134,7 @@ func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec,
 	}
 
 	B, T, K := batch, o.seqLen, o.classes
-	root := rng.New(seed).SplitName(name)
-	o.streams[0] = *root.SplitName(string(sdk.Train))
-	o.streams[1] = *root.SplitName(string(sdk.Eval))
+	o.streams = objectives.Streams(name, seed)
 	for s := range o.batches {
 		o.batches[s] = &sdk.Batch{Inputs: sdk.NewIntTensor(B, T), KeyMask: sdk.NewIntTensor(B, T), Targets: sdk.NewIntTensor(B)}
 	}
@@ -160,34 +152,14 @@ func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec,
 	return sdk.InputSpec{Vocab: o.vocab, SeqLen: T, Batch: B, Classes: K, Output: "classes", Task: sdk.TaskClassify}, nil
 }
 
-// splitIndex maps a split to its stream and buffer index.
-func splitIndex(split sdk.Split) (int, bool) {
-	switch split {
-	case sdk.Train:
-		return 0, true
-	case sdk.Eval:
-		return 1, true
-	}
-	return 0, false
-}
-
 // Batch returns batch index of split, regenerated from (seed, split,
 // index) alone. The batch is valid until the next Batch call of the split.
 func (o *objective) Batch(split sdk.Split, index int) (*sdk.Batch, error) {
-	if !o.ready {
-		return nil, errorf("Batch called before a successful Init")
-	}
-	s, ok := splitIndex(split)
-	if !ok {
-		return nil, errorf("unknown split %q (want %q or %q)", split, sdk.Train, sdk.Eval)
-	}
-	if index < 0 {
-		return nil, errorf("batch index %d must not be negative", index)
+	s, index, err := objectives.CheckBatch(name, o.ready, split, index, o.evalN)
+	if err != nil {
+		return nil, err
 	}
 	eval := split == sdk.Eval
-	if eval {
-		index %= o.evalN
-	}
 	b := o.batches[s]
 	T := o.seqLen
 	br := o.streams[s].Split(uint64(index))

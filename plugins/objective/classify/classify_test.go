@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -163,7 +164,7 @@ func TestSplitsDisjoint(t *testing.T) {
 			for i := range 10 {
 				for _, x := range mustBatch(t, o, split, i) {
 					toks := x.tokens(true)
-					if heldOut(toks, 0.1) != (split == sdk.Eval) {
+					if objectives.HeldOut(toks, 0.1) != (split == sdk.Eval) {
 						t.Fatalf("%s: %s sequence %v is on the wrong side of the hash partition", name, split, toks)
 					}
 					var key strings.Builder

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"github.com/attnlab/attnlab/kernels/rng"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 )
 
 // Token ids of dataset=listops.
@@ -51,7 +52,7 @@ func (g *listOps) draw(eval bool, fraction float64, r *rng.RNG) ([]int32, int, e
 		g.tokens, g.values, g.over = g.tokens[:0], g.values[:0], false
 		v := g.node(1, r)
 		g.drawn++
-		if g.over || len(g.tokens) < g.minLen || heldOut(g.tokens, fraction) != eval {
+		if g.over || len(g.tokens) < g.minLen || objectives.HeldOut(g.tokens, fraction) != eval {
 			continue
 		}
 		g.kept++
@@ -140,24 +141,4 @@ func kth(counts *[10]int, k int) int {
 		k -= c
 	}
 	return 9
-}
-
-// heldOut reports whether the token sequence x belongs to the eval split:
-// its FNV-1a hash (over the little-endian bytes of each token), finalised
-// by SplitMix64's mixer so that every bit depends on every token, lies in
-// the lowest fraction of the 64-bit range.
-func heldOut(x []int32, fraction float64) bool {
-	h := uint64(14695981039346656037)
-	for _, v := range x {
-		for k := range 4 {
-			h ^= uint64(byte(uint32(v) >> (8 * k)))
-			h *= 1099511628211
-		}
-	}
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return float64(h>>11)/(1<<53) < fraction
 }

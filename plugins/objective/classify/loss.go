@@ -3,6 +3,7 @@ package classify
 import (
 	"github.com/attnlab/attnlab/kernels/nn"
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -42,22 +43,10 @@ func (o *objective) Loss(out *tensor.Tensor, batch *sdk.Batch) (float32, *tensor
 	}
 	correct := 0
 	for e, t := range tg.Data {
-		if argmax(out.Data[e*K:(e+1)*K]) == int(t) {
+		if objectives.Argmax(out.Data[e*K:(e+1)*K]) == int(t) {
 			correct++
 		}
 	}
 	o.metrics["accuracy"] = float64(correct) / float64(B)
 	return mean, o.dout, o.metrics, nil
-}
-
-// argmax returns the index of the first largest entry of x (NaNs are never
-// the largest; an all-NaN row gives 0).
-func argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] || x[best] != x[best] && v == v {
-			best = i
-		}
-	}
-	return best
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/attnlab/attnlab/kernels/rng"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -51,7 +52,7 @@ func (o *objective) initText(path string, room int) error {
 		for j, c := range text {
 			tokens[j] = int32(c)
 		}
-		if heldOut(tokens[:len(text)], o.evalFraction) {
+		if objectives.HeldOut(tokens[:len(text)], o.evalFraction) {
 			s = 1
 		}
 		o.lines[s] = append(o.lines[s], line{text: text, label: id})

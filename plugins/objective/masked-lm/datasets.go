@@ -2,6 +2,7 @@ package maskedlm
 
 import (
 	"github.com/attnlab/attnlab/kernels/rng"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 )
 
 // The example generators fill one example's clean inputs from its data
@@ -34,7 +35,7 @@ func (o *objective) repeatExample(in []int32, eval bool, r *rng.RNG) (int, error
 		for i := range L {
 			in[i] = int32(r.Intn(o.repeatVocab))
 		}
-		if heldOut(in[:L], o.evalFraction) != eval {
+		if objectives.HeldOut(in[:L], o.evalFraction) != eval {
 			continue
 		}
 		copy(in[L:2*L], in[:L])
@@ -49,24 +50,4 @@ func (o *objective) repeatExample(in []int32, eval bool, r *rng.RNG) (int, error
 	}
 	return 0, errorf("dataset repeat: no string of the %s split in %d draws: seq_len %d and repeat_vocab %d allow too few distinct strings to hold out eval_fraction %v of them",
 		split, maxDraws, T, o.repeatVocab, o.evalFraction)
-}
-
-// heldOut reports whether the token string x belongs to the eval split:
-// its FNV-1a hash (over the little-endian bytes of each token), finalised
-// by SplitMix64's mixer so that every bit depends on every token, lies in
-// the lowest fraction of the 64-bit range.
-func heldOut(x []int32, fraction float64) bool {
-	h := uint64(14695981039346656037)
-	for _, v := range x {
-		for k := range 4 {
-			h ^= uint64(byte(uint32(v) >> (8 * k)))
-			h *= 1099511628211
-		}
-	}
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return float64(h>>11)/(1<<53) < fraction
 }

@@ -1,10 +1,8 @@
 package maskedlm
 
 import (
-	"fmt"
-
 	"github.com/attnlab/attnlab/kernels/rng"
-	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -24,9 +22,7 @@ const (
 const name = "masked-lm"
 
 // errorf returns an error prefixed with the objective's name.
-func errorf(format string, args ...any) error {
-	return fmt.Errorf("objective %q: "+format, append([]any{name}, args...)...)
-}
+func errorf(format string, args ...any) error { return objectives.Errorf(name, format, args...) }
 
 // objective is the masked-lm sdk.Objective.
 type objective struct {
@@ -43,12 +39,9 @@ type objective struct {
 	text    [2][]byte // dataset=text: the train and eval bytes of the file
 	entropy float64   // dataset=text: unigram entropy of the file, nats/byte
 
-	streams [2]rng.RNG     // per split: the stream split by batch index
-	batches [2]*sdk.Batch  // per split: Inputs, Targets and KeyMask (B, T), reused
-	losses  *tensor.Tensor // (B*T) per-position losses
-	probs   *tensor.Tensor // (B, T, Vocab) softmax cache
-	dout    *tensor.Tensor // (B, T, Vocab) gradient returned by Loss
-	metrics sdk.Metrics    // returned by Loss, reused
+	streams [2]rng.RNG            // per split: the stream split by batch index
+	batches [2]*sdk.Batch         // per split: Inputs, Targets and KeyMask (B, T), reused
+	loss    *objectives.TokenLoss // logits (B, T, Vocab) against Targets
 }
 
 // New returns the masked language-modelling objective; call Init before
@@ -92,12 +85,9 @@ func (o *objective) Describe() sdk.Description {
 // partial: missing parameters take their defaults.
 func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec, error) {
 	*o = objective{}
-	cfg, err := o.Describe().Resolve(raw)
+	cfg, err := objectives.Resolve(o.Describe(), raw, batch)
 	if err != nil {
 		return sdk.InputSpec{}, err
-	}
-	if batch < 1 {
-		return sdk.InputSpec{}, errorf("batch size %d must be at least 1", batch)
 	}
 	o.dataset = cfg.String("dataset")
 	o.batch = batch
@@ -119,21 +109,16 @@ func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec,
 		o.mask.vocab = o.repeatVocab
 	}
 
-	root := rng.New(seed).SplitName(name)
-	o.streams[0] = *root.SplitName(string(sdk.Train))
-	o.streams[1] = *root.SplitName(string(sdk.Eval))
+	o.streams = objectives.Streams(name, seed)
 	for s := range o.batches {
 		o.batches[s] = &sdk.Batch{Inputs: sdk.NewIntTensor(batch, o.seqLen), Targets: sdk.NewIntTensor(batch, o.seqLen)}
 		if o.dataset == datasetRepeat {
 			o.batches[s].KeyMask = sdk.NewIntTensor(batch, o.seqLen)
 		}
 	}
-	o.losses = tensor.New(batch * o.seqLen)
-	o.probs = tensor.New(batch, o.seqLen, Vocab)
-	o.dout = sdk.NewTensor(batch, o.seqLen, Vocab) // shared memory in a plugin: no copy on return
-	o.metrics = sdk.Metrics{"accuracy": 0, "tokens": 0}
+	o.loss = objectives.NewTokenLoss(name, "logits", "seq_len", batch, o.seqLen, Vocab, false)
 	if o.dataset == datasetText {
-		o.metrics["unigram_entropy"] = o.entropy
+		o.loss.Metrics()["unigram_entropy"] = o.entropy
 	}
 	o.ready = true
 	for _, split := range []sdk.Split{sdk.Train, sdk.Eval} {
@@ -168,32 +153,12 @@ func (o *objective) initText(path string) error {
 	return nil
 }
 
-// splitIndex maps a split to its stream and buffer index.
-func splitIndex(split sdk.Split) (int, bool) {
-	switch split {
-	case sdk.Train:
-		return 0, true
-	case sdk.Eval:
-		return 1, true
-	}
-	return 0, false
-}
-
 // Batch returns batch index of split, regenerated from (seed, split,
 // index) alone. The batch is valid until the next Batch call of the split.
 func (o *objective) Batch(split sdk.Split, index int) (*sdk.Batch, error) {
-	if !o.ready {
-		return nil, errorf("Batch called before a successful Init")
-	}
-	s, ok := splitIndex(split)
-	if !ok {
-		return nil, errorf("unknown split %q (want %q or %q)", split, sdk.Train, sdk.Eval)
-	}
-	if index < 0 {
-		return nil, errorf("batch index %d must not be negative", index)
-	}
-	if split == sdk.Eval {
-		index %= o.evalN
+	s, index, err := objectives.CheckBatch(name, o.ready, split, index, o.evalN)
+	if err != nil {
+		return nil, err
 	}
 	b := o.batches[s]
 	T := o.seqLen

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -196,7 +197,7 @@ func TestRepeatLayoutAndSplits(t *testing.T) {
 				if slices.ContainsFunc(tg, func(v int32) bool { return v != ign }) {
 					t.Fatalf("mask_prob 0 but targets %v", tg)
 				}
-				if heldOut(in[:L], 0.3) != (split == sdk.Eval) {
+				if objectives.HeldOut(in[:L], 0.3) != (split == sdk.Eval) {
 					t.Errorf("%s string %v is on the wrong side of the hash partition", split, in[:L])
 				}
 				seen[split][string(slices.Clone(in[:L]))] = true

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/attnlab/attnlab/kernels/rng"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 )
 
 // pair is one source-target pair of a text file (slices of its bytes).
@@ -29,7 +30,7 @@ func (o *objective) initText(path string, maxTarget int) error {
 	tokens := make([]int32, o.seqLen)
 	for _, p := range pairs {
 		s := 0
-		if heldOut(tokens[:copyBytes(tokens, p.src)], o.evalFraction) {
+		if objectives.HeldOut(tokens[:copyBytes(tokens, p.src)], o.evalFraction) {
 			s = 1
 		}
 		o.pairs[s] = append(o.pairs[s], p)

@@ -1,10 +1,8 @@
 package seq2seq
 
 import (
-	"fmt"
-
 	"github.com/attnlab/attnlab/kernels/rng"
-	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -27,9 +25,7 @@ const (
 const name = "seq2seq"
 
 // errorf returns an error prefixed with the objective's name.
-func errorf(format string, args ...any) error {
-	return fmt.Errorf("objective %q: "+format, append([]any{name}, args...)...)
-}
+func errorf(format string, args ...any) error { return objectives.Errorf(name, format, args...) }
 
 // objective is the seq2seq sdk.Objective.
 type objective struct {
@@ -49,12 +45,9 @@ type objective struct {
 
 	src, tgt []int32 // one example's source (T) and target (U-1), scratch
 
-	streams [2]rng.RNG     // per split: the stream split by batch index
-	batches [2]*sdk.Batch  // per split, reused
-	losses  *tensor.Tensor // (B*U) per-position losses
-	probs   *tensor.Tensor // (B, U, Vocab) softmax cache
-	dout    *tensor.Tensor // (B, U, Vocab) gradient returned by Loss
-	metrics sdk.Metrics    // returned by Loss, reused
+	streams [2]rng.RNG            // per split: the stream split by batch index
+	batches [2]*sdk.Batch         // per split, reused
+	loss    *objectives.TokenLoss // decoder logits (B, U, Vocab) against Targets
 }
 
 // New returns the sequence-to-sequence objective; call Init before Batch
@@ -98,12 +91,9 @@ func (o *objective) Describe() sdk.Description {
 // partial: missing parameters take their defaults.
 func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec, error) {
 	*o = objective{}
-	cfg, err := o.Describe().Resolve(raw)
+	cfg, err := objectives.Resolve(o.Describe(), raw, batch)
 	if err != nil {
 		return sdk.InputSpec{}, err
-	}
-	if batch < 1 {
-		return sdk.InputSpec{}, errorf("batch size %d must be at least 1", batch)
 	}
 	o.dataset = cfg.String("dataset")
 	o.batch = batch
@@ -133,19 +123,14 @@ func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec,
 
 	B, T, U := batch, o.seqLen, o.targetLen
 	o.src, o.tgt = make([]int32, T), make([]int32, U-1)
-	root := rng.New(seed).SplitName(name)
-	o.streams[0] = *root.SplitName(string(sdk.Train))
-	o.streams[1] = *root.SplitName(string(sdk.Eval))
+	o.streams = objectives.Streams(name, seed)
 	for s := range o.batches {
 		o.batches[s] = &sdk.Batch{
 			Inputs: sdk.NewIntTensor(B, T), KeyMask: sdk.NewIntTensor(B, T),
 			DecoderInputs: sdk.NewIntTensor(B, U), Targets: sdk.NewIntTensor(B, U),
 		}
 	}
-	o.losses = tensor.New(B * U)
-	o.probs = tensor.New(B, U, Vocab)
-	o.dout = sdk.NewTensor(B, U, Vocab) // shared memory in a plugin: no copy on return
-	o.metrics = sdk.Metrics{"accuracy": 0, "exact_match": 0, "tokens": 0}
+	o.loss = objectives.NewTokenLoss(name, "decoder logits", "target_len", B, U, Vocab, true)
 	o.ready = true
 	for _, split := range []sdk.Split{sdk.Train, sdk.Eval} {
 		if _, err := o.Batch(split, 0); err != nil {
@@ -157,34 +142,14 @@ func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec,
 		TargetLen: U, Generate: true, BOS: BOS}, nil
 }
 
-// splitIndex maps a split to its stream and buffer index.
-func splitIndex(split sdk.Split) (int, bool) {
-	switch split {
-	case sdk.Train:
-		return 0, true
-	case sdk.Eval:
-		return 1, true
-	}
-	return 0, false
-}
-
 // Batch returns batch index of split, regenerated from (seed, split,
 // index) alone. The batch is valid until the next Batch call of the split.
 func (o *objective) Batch(split sdk.Split, index int) (*sdk.Batch, error) {
-	if !o.ready {
-		return nil, errorf("Batch called before a successful Init")
-	}
-	s, ok := splitIndex(split)
-	if !ok {
-		return nil, errorf("unknown split %q (want %q or %q)", split, sdk.Train, sdk.Eval)
-	}
-	if index < 0 {
-		return nil, errorf("batch index %d must not be negative", index)
+	s, index, err := objectives.CheckBatch(name, o.ready, split, index, o.evalN)
+	if err != nil {
+		return nil, err
 	}
 	eval := split == sdk.Eval
-	if eval {
-		index %= o.evalN
-	}
 	b := o.batches[s]
 	br := o.streams[s].Split(uint64(index))
 	for e := range o.batch {

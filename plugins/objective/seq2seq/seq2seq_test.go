@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -239,7 +240,7 @@ func TestSplitsDisjoint(t *testing.T) {
 		for _, split := range []sdk.Split{sdk.Train, sdk.Eval} {
 			for i := range 20 {
 				for _, x := range mustBatch(t, o, split, i) {
-					if heldOut(x.source(), 0.1) != (split == sdk.Eval) {
+					if objectives.HeldOut(x.source(), 0.1) != (split == sdk.Eval) {
 						t.Fatalf("%s: %s source %v is on the wrong side of the hash partition", name, split, x.source())
 					}
 					var key strings.Builder

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/attnlab/attnlab/kernels/rng"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
 )
 
 // The synthetic tasks write one example's source into o.src and target
@@ -25,7 +26,7 @@ func (o *objective) permuteExample(eval bool, r *rng.RNG) (n, m int, err error) 
 		for i := range x {
 			x[i] = int32(r.Intn(o.symbols))
 		}
-		if heldOut(x, o.evalFraction) != eval {
+		if objectives.HeldOut(x, o.evalFraction) != eval {
 			continue
 		}
 		y := o.tgt[:n]
@@ -54,7 +55,7 @@ func (o *objective) addExample(eval bool, r *rng.RNG) (n, m int, err error) {
 		s = append(s, '+')
 		s = strconv.AppendInt(s, int64(b), 10)
 		n = copyBytes(o.src, s)
-		if heldOut(o.src[:n], o.evalFraction) != eval {
+		if objectives.HeldOut(o.src[:n], o.evalFraction) != eval {
 			continue
 		}
 		m = copyBytes(o.tgt, strconv.AppendInt(buf[:0], int64(a+b), 10))
@@ -80,24 +81,4 @@ func (o *objective) tooFew(eval bool) error {
 	return errorf("dataset %s: no source of the %s split in %d draws: the task has too few distinct sources "+
 		"(seq_len %d, min_len %d, symbols %d, digits %d) to hold out eval_fraction %v of them; make the task larger",
 		o.dataset, split, maxDraws, o.seqLen, o.minLen, o.symbols, o.digits, o.evalFraction)
-}
-
-// heldOut reports whether the source x belongs to the eval split: its
-// FNV-1a hash (over the little-endian bytes of each token), finalised by
-// SplitMix64's mixer so that every bit depends on every token, lies in the
-// lowest fraction of the 64-bit range.
-func heldOut(x []int32, fraction float64) bool {
-	h := uint64(14695981039346656037)
-	for _, v := range x {
-		for k := range 4 {
-			h ^= uint64(byte(uint32(v) >> (8 * k)))
-			h *= 1099511628211
-		}
-	}
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return float64(h>>11)/(1<<53) < fraction
 }
