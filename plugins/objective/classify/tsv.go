@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/attnlab/attnlab/kernels/rng"
 	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
@@ -81,39 +80,22 @@ func parseLabelled(path string, data []byte) (texts [][]byte, labels []string, e
 	if len(data) == 0 {
 		return nil, nil, fmt.Errorf("%s is empty: want one label<TAB>text example per line", path)
 	}
-	for n := 1; len(data) > 0; n++ {
-		var l []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			l, data = data[:i], data[i+1:]
-		} else {
-			l, data = data, nil
-		}
-		l = bytes.TrimSuffix(l, []byte("\r"))
-		if len(l) == 0 {
-			continue
-		}
-		if !utf8.Valid(l) {
-			col := 1
-			for len(l) > 0 {
-				r, size := utf8.DecodeRune(l)
-				if r == utf8.RuneError && size <= 1 {
-					break
-				}
-				l, col = l[size:], col+size
-			}
-			return nil, nil, fmt.Errorf("%s:%d:%d: not UTF-8 (byte 0x%02x): want UTF-8 text", path, n, col, l[0])
-		}
+	err = objectives.Lines(path, data, func(n int, l []byte) error {
 		label, text, ok := bytes.Cut(l, []byte("\t"))
 		label = bytes.TrimSpace(label)
 		switch {
 		case !ok:
-			return nil, nil, fmt.Errorf("%s:%d: no tab: want label<TAB>text", path, n)
+			return fmt.Errorf("%s:%d: no tab: want label<TAB>text", path, n)
 		case len(label) == 0:
-			return nil, nil, fmt.Errorf("%s:%d: the label (before the first tab) is empty", path, n)
+			return fmt.Errorf("%s:%d: the label (before the first tab) is empty", path, n)
 		case len(text) == 0:
-			return nil, nil, fmt.Errorf("%s:%d: the text (after the first tab) is empty", path, n)
+			return fmt.Errorf("%s:%d: the text (after the first tab) is empty", path, n)
 		}
 		texts, labels = append(texts, text), append(labels, string(label))
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	if len(texts) == 0 {
 		return nil, nil, fmt.Errorf("%s has no example, only empty lines: want one label<TAB>text example per line", path)

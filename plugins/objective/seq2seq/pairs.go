@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"unicode/utf8"
 
 	"github.com/attnlab/attnlab/kernels/rng"
 	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
@@ -54,43 +53,26 @@ func parsePairs(path string, data []byte, maxSource, maxTarget int) ([]pair, err
 		return nil, fmt.Errorf("%s is empty: want one source<TAB>target pair per line", path)
 	}
 	var pairs []pair
-	for line := 1; len(data) > 0; line++ {
-		var text []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			text, data = data[:i], data[i+1:]
-		} else {
-			text, data = data, nil
-		}
-		text = bytes.TrimSuffix(text, []byte("\r"))
-		if len(text) == 0 {
-			continue
-		}
-		if !utf8.Valid(text) {
-			col := 1
-			for len(text) > 0 {
-				r, size := utf8.DecodeRune(text)
-				if r == utf8.RuneError && size <= 1 {
-					break
-				}
-				text, col = text[size:], col+size
-			}
-			return nil, fmt.Errorf("%s:%d:%d: not UTF-8 (byte 0x%02x): want UTF-8 text", path, line, col, text[0])
-		}
+	err := objectives.Lines(path, data, func(line int, text []byte) error {
 		if tabs := bytes.Count(text, []byte("\t")); tabs != 1 {
-			return nil, fmt.Errorf("%s:%d: want source<TAB>target with exactly one tab, found %d", path, line, tabs)
+			return fmt.Errorf("%s:%d: want source<TAB>target with exactly one tab, found %d", path, line, tabs)
 		}
 		src, tgt, _ := bytes.Cut(text, []byte("\t"))
 		switch {
 		case len(src) == 0:
-			return nil, fmt.Errorf("%s:%d: the source (before the tab) is empty", path, line)
+			return fmt.Errorf("%s:%d: the source (before the tab) is empty", path, line)
 		case len(tgt) == 0:
-			return nil, fmt.Errorf("%s:%d: the target (after the tab) is empty", path, line)
+			return fmt.Errorf("%s:%d: the target (after the tab) is empty", path, line)
 		case len(src) > maxSource:
-			return nil, fmt.Errorf("%s:%d: the source has %d bytes, more than seq_len %d: raise seq_len or shorten the line", path, line, len(src), maxSource)
+			return fmt.Errorf("%s:%d: the source has %d bytes, more than seq_len %d: raise seq_len or shorten the line", path, line, len(src), maxSource)
 		case len(tgt) > maxTarget:
-			return nil, fmt.Errorf("%s:%d: the target has %d bytes, more than target_len %d: raise target_len or shorten the line", path, line, len(tgt), maxTarget)
+			return fmt.Errorf("%s:%d: the target has %d bytes, more than target_len %d: raise target_len or shorten the line", path, line, len(tgt), maxTarget)
 		}
 		pairs = append(pairs, pair{src: src, tgt: tgt})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(pairs) == 0 {
 		return nil, fmt.Errorf("%s has no pair, only empty lines: want one source<TAB>target pair per line", path)
