@@ -81,8 +81,7 @@ func (o *objective) Describe() sdk.Description {
 				Doc: "dataset=listops: most arguments of an operator, at least 2 (LRA: 10)"},
 			{Name: "eval_fraction", Type: sdk.Float, Default: 0.1, Min: sdk.Bound(0.001), Max: sdk.Bound(0.5),
 				Doc: "share of sequences held out for eval, chosen by a hash of the tokens"},
-			{Name: "eval_batches", Type: sdk.Int, Default: int64(4), Min: sdk.Bound(1),
-				Doc: "distinct eval batches; Batch(eval, i) returns batch i mod eval_batches"},
+			objectives.EvalBatchesParam(),
 		},
 		Capabilities: []string{"padding_mask"},
 	}

@@ -72,8 +72,7 @@ func (o *objective) Describe() sdk.Description {
 				Doc: "dataset=repeat: data tokens are uniform in [0, repeat_vocab)"},
 			{Name: "eval_fraction", Type: sdk.Float, Default: 0.1, Min: sdk.Bound(0.001), Max: sdk.Bound(0.5),
 				Doc: "share held out for eval: the file's last bytes (text) or a hash range of strings (repeat)"},
-			{Name: "eval_batches", Type: sdk.Int, Default: int64(4), Min: sdk.Bound(1),
-				Doc: "distinct eval batches; Batch(eval, i) returns batch i mod eval_batches"},
+			objectives.EvalBatchesParam(),
 		},
 		Capabilities: []string{"padding_mask"},
 	}

@@ -78,8 +78,7 @@ func (o *objective) Describe() sdk.Description {
 				Doc: "dataset=text: the longest target in bytes (the decoder has target_len+1 positions, for EOS)"},
 			{Name: "eval_fraction", Type: sdk.Float, Default: 0.1, Min: sdk.Bound(0.001), Max: sdk.Bound(0.5),
 				Doc: "share of sources held out for eval, chosen by a hash of the source"},
-			{Name: "eval_batches", Type: sdk.Int, Default: int64(4), Min: sdk.Bound(1),
-				Doc: "distinct eval batches; Batch(eval, i) returns batch i mod eval_batches"},
+			objectives.EvalBatchesParam(),
 		},
 		Capabilities: []string{"padding_mask"},
 	}

@@ -27,6 +27,13 @@ func Streams(name string, seed uint64) [2]rng.RNG {
 	return [2]rng.RNG{*root.SplitName(string(sdk.Train)), *root.SplitName(string(sdk.Eval))}
 }
 
+// EvalBatchesParam is the eval_batches parameter of every objective, which
+// CheckBatch implements.
+func EvalBatchesParam() sdk.Param {
+	return sdk.Param{Name: "eval_batches", Type: sdk.Int, Default: int64(4), Min: sdk.Bound(1),
+		Doc: "distinct eval batches; Batch(eval, i) returns batch i mod eval_batches"}
+}
+
 // CheckBatch checks the arguments of objective name's Batch call and
 // returns the split's stream and buffer index s (0 train, 1 eval) and the
 // batch index to generate: index, or for eval index mod evalBatches, so
