@@ -1,7 +1,6 @@
 package causallm
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/attnlab/attnlab/kernels/rng"
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectivetest"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -38,16 +38,6 @@ func mustBatch(t testing.TB, o *objective, split sdk.Split, index int) (in, tg [
 	return slices.Clone(b.Inputs.Data), slices.Clone(b.Targets.Data)
 }
 
-// writeText writes data to a temporary file and returns its path.
-func writeText(t testing.TB, data []byte) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "corpus.txt")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // randomBytes returns n bytes uniform in [lo, hi).
 func randomBytes(n int, lo, hi int, seed uint64) []byte {
 	r := rng.New(seed)
@@ -60,30 +50,11 @@ func randomBytes(n int, lo, hi int, seed uint64) []byte {
 
 func TestDescribe(t *testing.T) {
 	d := New().Describe()
-	if d.Kind != sdk.KindObjective || d.Name != "causal-lm" || d.Version != "1.0.0" {
-		t.Fatalf("Describe() = %s %q %q, want objective \"causal-lm\" \"1.0.0\"", d.Kind, d.Name, d.Version)
-	}
-	if !d.Has("causal") {
-		t.Errorf("capabilities %v lack \"causal\"", d.Capabilities)
-	}
-	cfg, err := d.Resolve(nil)
-	if err != nil {
-		t.Fatalf("Resolve(defaults): %v", err)
-	}
 	want := sdk.Config{"dataset": "copy", "path": "", "seq_len": int64(256), "eval_batches": int64(4),
 		"copy_vocab": int64(64), "copy_distinct": false, "mqar_pairs": int64(16), "mqar_keys": int64(64), "mqar_values": int64(64)}
-	if len(cfg) != len(want) {
-		t.Fatalf("defaults %v, want %v", cfg, want)
-	}
-	for k, v := range want {
-		if cfg[k] != v {
-			t.Errorf("default %s = %v (%T), want %v", k, cfg[k], cfg[k], v)
-		}
-	}
-	for _, p := range d.Params {
-		if p.Doc == "" || strings.Contains(p.Doc, "\n") {
-			t.Errorf("parameter %s: doc %q must be one non-empty line", p.Name, p.Doc)
-		}
+	objectivetest.CheckDescribe(t, d, "causal-lm", want)
+	if !d.Has("causal") {
+		t.Errorf("capabilities %v lack \"causal\"", d.Capabilities)
 	}
 }
 
@@ -114,7 +85,7 @@ func TestResolveRejects(t *testing.T) {
 
 func TestInitRejects(t *testing.T) {
 	dir := t.TempDir()
-	short := writeText(t, make([]byte, minTextBytes(9)-1))
+	short := objectivetest.WriteFile(t, "corpus.txt", make([]byte, minTextBytes(9)-1))
 	cases := []struct {
 		name  string
 		raw   sdk.Config
@@ -156,16 +127,7 @@ func TestInitRejects(t *testing.T) {
 }
 
 func TestBatchRejects(t *testing.T) {
-	if _, err := New().Batch(sdk.Train, 0); err == nil || !strings.Contains(err.Error(), "before a successful Init") {
-		t.Errorf("Batch before Init: %v", err)
-	}
-	o := mustInit(t, sdk.Config{"seq_len": 4}, 1, 1)
-	if _, err := o.Batch("test", 0); err == nil || !strings.Contains(err.Error(), `unknown split "test"`) {
-		t.Errorf("Batch(test): %v", err)
-	}
-	if _, err := o.Batch(sdk.Train, -1); err == nil || !strings.Contains(err.Error(), "-1 must not be negative") {
-		t.Errorf("Batch(train, -1): %v", err)
-	}
+	objectivetest.CheckBatchRejects(t, New(), mustInit(t, sdk.Config{"seq_len": 4}, 1, 1))
 }
 
 // configs returns one small configuration per dataset.
@@ -173,7 +135,7 @@ func configs(t testing.TB) map[string]sdk.Config {
 	return map[string]sdk.Config{
 		"copy": {"dataset": "copy", "seq_len": 33, "copy_vocab": 16},
 		"mqar": {"dataset": "mqar", "seq_len": 40, "mqar_pairs": 6, "mqar_keys": 20, "mqar_values": 30},
-		"text": {"dataset": "text", "seq_len": 16, "path": writeText(t, randomBytes(5000, 0, 256, 3))},
+		"text": {"dataset": "text", "seq_len": 16, "path": objectivetest.WriteFile(t, "corpus.txt", randomBytes(5000, 0, 256, 3))},
 	}
 }
 

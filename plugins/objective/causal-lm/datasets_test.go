@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectivetest"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -141,7 +142,7 @@ func TestTextLayout(t *testing.T) {
 	const n, T = 1000, 12
 	cut := trainBytes(n)
 	data := append(randomBytes(cut, 0, 128, 1), randomBytes(n-cut, 128, 256, 2)...)
-	o := mustInit(t, sdk.Config{"dataset": "text", "seq_len": T, "path": writeText(t, data)}, 5, 9)
+	o := mustInit(t, sdk.Config{"dataset": "text", "seq_len": T, "path": objectivetest.WriteFile(t, "corpus.txt", data)}, 5, 9)
 	starts := map[sdk.Split]map[int]bool{sdk.Train: {}, sdk.Eval: {}}
 	for _, split := range []sdk.Split{sdk.Train, sdk.Eval} {
 		lo, hi := 0, cut
@@ -184,7 +185,7 @@ func TestTextShortestFile(t *testing.T) {
 		t.Fatalf("minTextBytes(%d) = %d, eval split %d: not the smallest file", T+1, n, n-trainBytes(n))
 	}
 	data := randomBytes(n, 0, 256, 4)
-	o := mustInit(t, sdk.Config{"dataset": "text", "seq_len": T, "path": writeText(t, data)}, 2, 1)
+	o := mustInit(t, sdk.Config{"dataset": "text", "seq_len": T, "path": objectivetest.WriteFile(t, "corpus.txt", data)}, 2, 1)
 	in, tg := mustBatch(t, o, sdk.Eval, 3)
 	eval := bytesToInts(data[trainBytes(n):])
 	for e := range 2 {
@@ -192,7 +193,7 @@ func TestTextShortestFile(t *testing.T) {
 			t.Errorf("eval example %d = %v -> %v, want the whole eval split %v", e, in[e*T:(e+1)*T], tg[e*T:(e+1)*T], eval)
 		}
 	}
-	_, err := New().Init(sdk.Config{"dataset": "text", "seq_len": T, "path": writeText(t, data[:n-1])}, 1, 1)
+	_, err := New().Init(sdk.Config{"dataset": "text", "seq_len": T, "path": objectivetest.WriteFile(t, "corpus.txt", data[:n-1])}, 1, 1)
 	if err == nil || !strings.Contains(err.Error(), "eval bytes") {
 		t.Errorf("a file of %d bytes: %v, want a too-short error", n-1, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/attnlab/attnlab/kernels/nn"
 	"github.com/attnlab/attnlab/kernels/rng"
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectivetest"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -17,11 +18,6 @@ func randomLogits(n int, seed uint64) []float32 {
 	x := make([]float32, n)
 	rng.New(seed).FillNormal(x, 0, 2)
 	return x
-}
-
-// closeTo reports whether got is within abs + rel·|want| of want.
-func closeTo(got, want, abs, rel float64) bool {
-	return math.Abs(got-want) <= abs+rel*math.Abs(want)
 }
 
 // referenceLoss is the definition in float64: the mean over scored rows
@@ -98,7 +94,7 @@ func TestLossMatchesCrossEntropy(t *testing.T) {
 
 		// And against the definition in float64.
 		refLoss, refGrad := referenceLoss(out.Data, b.Targets.Data)
-		if !closeTo(float64(loss), refLoss, 1e-5, 1e-5) {
+		if !objectivetest.Within(float64(loss), refLoss, 1e-5, 1e-5) {
 			t.Errorf("%s: loss %v, reference %v", name, loss, refLoss)
 		}
 		worst := 0.0
@@ -173,7 +169,7 @@ func TestPerfectPredictor(t *testing.T) {
 		// The uniform model's loss is log(Vocab), with accuracy 1/Vocab at best.
 		out.Zero()
 		loss, _, _, _ = o.Loss(out, b)
-		if !closeTo(float64(loss), math.Log(Vocab), 1e-5, 0) {
+		if !objectivetest.Within(float64(loss), math.Log(Vocab), 1e-5, 0) {
 			t.Errorf("%s: zero logits give loss %v, want log(256) = %v", name, loss, math.Log(Vocab))
 		}
 	}

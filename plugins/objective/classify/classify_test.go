@@ -8,33 +8,15 @@ import (
 
 	"github.com/attnlab/attnlab/kernels/tensor"
 	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectivetest"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
 func TestDescribe(t *testing.T) {
 	d := New().Describe()
-	if d.Kind != sdk.KindObjective || d.Name != "classify" || d.Version != "1.0.0" {
-		t.Fatalf("Describe() = %s %q %q, want objective \"classify\" \"1.0.0\"", d.Kind, d.Name, d.Version)
-	}
-	cfg, err := d.Resolve(nil)
-	if err != nil {
-		t.Fatalf("Resolve(defaults): %v", err)
-	}
 	want := sdk.Config{"dataset": "listops", "path": "", "seq_len": int64(512), "cls": true, "min_len": int64(0), "max_len": int64(0),
 		"max_depth": int64(10), "max_args": int64(10), "eval_fraction": 0.1, "eval_batches": int64(4)}
-	if len(cfg) != len(want) {
-		t.Fatalf("defaults %v, want %v", cfg, want)
-	}
-	for k, v := range want {
-		if cfg[k] != v {
-			t.Errorf("default %s = %v (%T), want %v", k, cfg[k], cfg[k], v)
-		}
-	}
-	for _, p := range d.Params {
-		if p.Doc == "" || strings.Contains(p.Doc, "\n") {
-			t.Errorf("parameter %s: doc %q must be one non-empty line", p.Name, p.Doc)
-		}
-	}
+	objectivetest.CheckDescribe(t, d, "classify", want)
 	o := mustInit(t, nil, 2, 1)
 	if g := o.listops; o.vocab != 17 || o.classes != 10 || g.minLen != 127 || g.maxLen != 511 {
 		t.Errorf("defaults: vocab %d, classes %d, window [%d, %d]; want 17, 10, [127, 511]", o.vocab, o.classes, g.minLen, g.maxLen)
@@ -73,16 +55,7 @@ func TestInitRejects(t *testing.T) {
 }
 
 func TestBatchRejects(t *testing.T) {
-	if _, err := New().Batch(sdk.Train, 0); err == nil || !strings.Contains(err.Error(), "before a successful Init") {
-		t.Errorf("Batch before Init: %v", err)
-	}
-	o := mustInit(t, configs()["listops"], 1, 1)
-	if _, err := o.Batch("test", 0); err == nil || !strings.Contains(err.Error(), `unknown split "test"`) {
-		t.Errorf("Batch(test): %v", err)
-	}
-	if _, err := o.Batch(sdk.Train, -1); err == nil || !strings.Contains(err.Error(), "-1 must not be negative") {
-		t.Errorf("Batch(-1): %v", err)
-	}
+	objectivetest.CheckBatchRejects(t, New(), mustInit(t, configs()["listops"], 1, 1))
 }
 
 // [CLS] first (when cls), then the tokens, then Pad; the key mask is 1

@@ -1,9 +1,6 @@
 package classify
 
 import (
-	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -68,25 +65,10 @@ func equalExample(x, y example) bool {
 	return slices.Equal(x.in, y.in) && slices.Equal(x.km, y.km) && x.label == y.label
 }
 
-// writeFile writes data to name in a temporary directory and returns its path.
-func writeFile(t testing.TB, name, data string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // configs are small configurations of each dataset.
 func configs() map[string]sdk.Config {
 	return map[string]sdk.Config{
 		"listops": {"dataset": "listops", "seq_len": 64},
 		"text":    {"dataset": "text", "path": "testdata/colours.tsv", "seq_len": 40},
 	}
-}
-
-// within reports whether got is within abs + rel·|want| of want.
-func within(got, want, abs, rel float64) bool {
-	return math.Abs(got-want) <= abs+rel*math.Abs(want)
 }

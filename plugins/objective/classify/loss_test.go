@@ -8,6 +8,7 @@ import (
 
 	"github.com/attnlab/attnlab/kernels/rng"
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectivetest"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -33,22 +34,12 @@ func TestLossGradientFiniteDifferences(t *testing.T) {
 		}
 		ref += (math.Log(s) - float64(row[tg.Data[e]])) / B
 	}
-	if !within(float64(loss), ref, 1e-6, 1e-6) {
+	if !objectivetest.Within(float64(loss), ref, 1e-6, 1e-6) {
 		t.Errorf("loss %v, definition %v", loss, ref)
 	}
 	grad := slices.Clone(dout.Data)
-	const h = 1e-2
-	worst := 0.0
-	for i := range out.Data {
-		x := out.Data[i]
-		out.Data[i] = x + h
-		lp, _, _, _ := o.Loss(out, batch)
-		out.Data[i] = x - h
-		lm, _, _, _ := o.Loss(out, batch)
-		out.Data[i] = x
-		fd := (float64(lp) - float64(lm)) / (float64(x+h) - float64(x-h))
-		worst = max(worst, math.Abs(fd-float64(grad[i])))
-	}
+	lossOf := func() float32 { l, _, _, _ := o.Loss(out, batch); return l }
+	worst := objectivetest.MaxFDError(lossOf, out.Data, grad, objectivetest.Rows(len(out.Data), 0), 1e-2)
 	if worst > 1e-4 {
 		t.Errorf("gradient differs from finite differences by up to %g", worst)
 	}

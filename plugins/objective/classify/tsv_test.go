@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectivetest"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -21,7 +22,7 @@ func TestTextLabelsAndTexts(t *testing.T) {
 		lines = append(lines, label+"\t"+text)
 		want[text] = strings.TrimSpace(label)
 	}
-	path := writeFile(t, "labelled.tsv", strings.Join(lines, "\r\n")+"\n\n")
+	path := objectivetest.WriteFile(t, "labelled.tsv", []byte(strings.Join(lines, "\r\n")+"\n\n"))
 	const T = 30
 	o := mustInit(t, sdk.Config{"dataset": "text", "path": path, "seq_len": T, "eval_fraction": 0.3}, 4, 1)
 	if wantLabels := []string{"Neutral", "neg", "pos"}; !slices.Equal(o.labels, wantLabels) || o.classes != 3 {
@@ -91,7 +92,7 @@ func TestTextRejects(t *testing.T) {
 	for _, c := range cases {
 		path := filepath.Join(dir, "nope.tsv")
 		if c.file != "-" {
-			path = writeFile(t, "labelled.tsv", c.file)
+			path = objectivetest.WriteFile(t, "labelled.tsv", []byte(c.file))
 		}
 		o := New()
 		_, err := o.Init(sdk.Config{"dataset": "text", "path": path, "seq_len": 16}, 2, 1)

@@ -1,13 +1,11 @@
 package maskedlm
 
 import (
-	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/attnlab/attnlab/kernels/rng"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectivetest"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -47,16 +45,6 @@ func mustBatch(t testing.TB, o *objective, split sdk.Split, index int) example {
 	return ex
 }
 
-// writeFile writes data to name in a temporary directory and returns its path.
-func writeFile(t testing.TB, name string, data []byte) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // asciiText returns n printable ASCII bytes (valid UTF-8), uniform over
 // the 95 characters from ' ' to '~'.
 func asciiText(n int, seed uint64) []byte {
@@ -71,12 +59,7 @@ func asciiText(n int, seed uint64) []byte {
 // configs are small configurations of each dataset.
 func configs(t testing.TB) map[string]sdk.Config {
 	return map[string]sdk.Config{
-		"text":   {"dataset": "text", "seq_len": 16, "path": writeFile(t, "corpus.txt", asciiText(4000, 3))},
+		"text":   {"dataset": "text", "seq_len": 16, "path": objectivetest.WriteFile(t, "corpus.txt", asciiText(4000, 3))},
 		"repeat": {"dataset": "repeat", "seq_len": 20, "repeat_vocab": 8},
 	}
-}
-
-// within reports whether got is within abs + rel·|want| of want.
-func within(got, want, abs, rel float64) bool {
-	return math.Abs(got-want) <= abs+rel*math.Abs(want)
 }

@@ -9,42 +9,24 @@ import (
 
 	"github.com/attnlab/attnlab/kernels/tensor"
 	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectivetest"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
 func TestDescribe(t *testing.T) {
 	d := New().Describe()
-	if d.Kind != sdk.KindObjective || d.Name != "masked-lm" || d.Version != "1.0.0" {
-		t.Fatalf("Describe() = %s %q %q, want objective \"masked-lm\" \"1.0.0\"", d.Kind, d.Name, d.Version)
-	}
-	cfg, err := d.Resolve(nil)
-	if err != nil {
-		t.Fatalf("Resolve(defaults): %v", err)
-	}
 	want := sdk.Config{"dataset": "repeat", "path": "", "seq_len": int64(128), "mask_prob": 0.15, "replace_mask": 0.8,
 		"replace_random": 0.1, "repeat_vocab": int64(16), "eval_fraction": 0.1, "eval_batches": int64(4)}
-	if len(cfg) != len(want) {
-		t.Fatalf("defaults %v, want %v", cfg, want)
-	}
-	for k, v := range want {
-		if cfg[k] != v {
-			t.Errorf("default %s = %v (%T), want %v", k, cfg[k], cfg[k], v)
-		}
-	}
-	for _, p := range d.Params {
-		if p.Doc == "" || strings.Contains(p.Doc, "\n") {
-			t.Errorf("parameter %s: doc %q must be one non-empty line", p.Name, p.Doc)
-		}
-	}
+	objectivetest.CheckDescribe(t, d, "masked-lm", want)
 	// The defaults work as they are.
 	mustInit(t, nil, 2, 1)
 }
 
 func TestInitRejects(t *testing.T) {
 	dir := t.TempDir()
-	badUTF8 := writeFile(t, "latin1.txt", []byte("first line\nsecond \xe9t\xe9\nthird\n"))
-	empty := writeFile(t, "empty.txt", nil)
-	short := writeFile(t, "short.txt", asciiText(100, 1))
+	badUTF8 := objectivetest.WriteFile(t, "latin1.txt", []byte("first line\nsecond \xe9t\xe9\nthird\n"))
+	empty := objectivetest.WriteFile(t, "empty.txt", nil)
+	short := objectivetest.WriteFile(t, "short.txt", asciiText(100, 1))
 	cases := []struct {
 		name  string
 		raw   sdk.Config
@@ -87,16 +69,7 @@ func TestInitRejects(t *testing.T) {
 }
 
 func TestBatchRejects(t *testing.T) {
-	if _, err := New().Batch(sdk.Train, 0); err == nil || !strings.Contains(err.Error(), "before a successful Init") {
-		t.Errorf("Batch before Init: %v", err)
-	}
-	o := mustInit(t, sdk.Config{"seq_len": 8}, 1, 1)
-	if _, err := o.Batch("test", 0); err == nil || !strings.Contains(err.Error(), `unknown split "test"`) {
-		t.Errorf("Batch(test): %v", err)
-	}
-	if _, err := o.Batch(sdk.Train, -1); err == nil || !strings.Contains(err.Error(), "-1 must not be negative") {
-		t.Errorf("Batch(-1): %v", err)
-	}
+	objectivetest.CheckBatchRejects(t, New(), mustInit(t, sdk.Config{"seq_len": 8}, 1, 1))
 }
 
 // The same (split, index) gives the same batch whatever was asked before,
@@ -141,7 +114,7 @@ func TestDeterminism(t *testing.T) {
 // last eval_fraction, so the splits never share a byte.
 func TestTextSplitsDisjoint(t *testing.T) {
 	data := asciiText(3000, 5)
-	path := writeFile(t, "corpus.txt", data)
+	path := objectivetest.WriteFile(t, "corpus.txt", data)
 	const T = 24
 	o := mustInit(t, sdk.Config{"dataset": "text", "path": path, "seq_len": T, "mask_prob": 0.0, "eval_fraction": 0.2}, 4, 1)
 	cut := 3000 - 600

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectivetest"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -25,12 +26,12 @@ func TestUnigramEntropy(t *testing.T) {
 		{"every byte twice", all, math.Log(256)},
 	}
 	for _, c := range cases {
-		if got := UnigramEntropy(c.data); !within(got, c.want, 1e-12, 1e-12) {
+		if got := UnigramEntropy(c.data); !objectivetest.Within(got, c.want, 1e-12, 1e-12) {
 			t.Errorf("%s: UnigramEntropy = %v nats, want %v", c.name, got, c.want)
 		}
 	}
 	// In bits: two equally likely symbols carry one bit.
-	if bits := UnigramEntropy([]byte("xy")) / ln2; !within(bits, 1, 1e-12, 0) {
+	if bits := UnigramEntropy([]byte("xy")) / ln2; !objectivetest.Within(bits, 1, 1e-12, 0) {
 		t.Errorf("two symbols: %v bits, want 1", bits)
 	}
 }
@@ -43,7 +44,7 @@ func TestUnigramEntropyMetric(t *testing.T) {
 	for range 40 {
 		text = append(text, data...)
 	}
-	o := mustInit(t, sdk.Config{"dataset": "text", "seq_len": 16, "path": writeFile(t, "fox.txt", text)}, 2, 1)
+	o := mustInit(t, sdk.Config{"dataset": "text", "seq_len": 16, "path": objectivetest.WriteFile(t, "fox.txt", text)}, 2, 1)
 	b, err := o.Batch(sdk.Eval, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,6 @@
 package seq2seq
 
 import (
-	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -72,16 +69,6 @@ func mustBatch(t testing.TB, o *objective, split sdk.Split, index int) []example
 	return xs
 }
 
-// writeFile writes data to name in a temporary directory and returns its path.
-func writeFile(t testing.TB, name string, data string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // configs are small configurations of each dataset.
 func configs() map[string]sdk.Config {
 	return map[string]sdk.Config{
@@ -90,9 +77,4 @@ func configs() map[string]sdk.Config {
 		"add":     {"dataset": "add", "seq_len": 9, "digits": 4},
 		"text":    {"dataset": "text", "path": "testdata/numbers.tsv", "seq_len": 32, "target_len": 3},
 	}
-}
-
-// within reports whether got is within abs + rel·|want| of want.
-func within(got, want, abs, rel float64) bool {
-	return math.Abs(got-want) <= abs+rel*math.Abs(want)
 }

@@ -10,33 +10,15 @@ import (
 
 	"github.com/attnlab/attnlab/kernels/tensor"
 	"github.com/attnlab/attnlab/plugins/objective/internal/objectives"
+	"github.com/attnlab/attnlab/plugins/objective/internal/objectivetest"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
 func TestDescribe(t *testing.T) {
 	d := New().Describe()
-	if d.Kind != sdk.KindObjective || d.Name != "seq2seq" || d.Version != "1.0.0" {
-		t.Fatalf("Describe() = %s %q %q, want objective \"seq2seq\" \"1.0.0\"", d.Kind, d.Name, d.Version)
-	}
-	cfg, err := d.Resolve(nil)
-	if err != nil {
-		t.Fatalf("Resolve(defaults): %v", err)
-	}
 	want := sdk.Config{"dataset": "reverse", "path": "", "seq_len": int64(16), "min_len": int64(1), "symbols": int64(10),
 		"digits": int64(3), "target_len": int64(64), "eval_fraction": 0.1, "eval_batches": int64(4)}
-	if len(cfg) != len(want) {
-		t.Fatalf("defaults %v, want %v", cfg, want)
-	}
-	for k, v := range want {
-		if cfg[k] != v {
-			t.Errorf("default %s = %v (%T), want %v", k, cfg[k], cfg[k], v)
-		}
-	}
-	for _, p := range d.Params {
-		if p.Doc == "" || strings.Contains(p.Doc, "\n") {
-			t.Errorf("parameter %s: doc %q must be one non-empty line", p.Name, p.Doc)
-		}
-	}
+	objectivetest.CheckDescribe(t, d, "seq2seq", want)
 	o := mustInit(t, nil, 2, 1)
 	if o.seqLen != 16 || o.targetLen != 17 {
 		t.Errorf("defaults: seq_len %d, target_len %d, want 16 and 17", o.seqLen, o.targetLen)
@@ -78,7 +60,7 @@ func TestInitRejects(t *testing.T) {
 			raw[k] = v
 		}
 		if c.file != "-" {
-			raw["path"] = writeFile(t, "pairs.tsv", c.file)
+			raw["path"] = objectivetest.WriteFile(t, "pairs.tsv", []byte(c.file))
 		}
 		o := New()
 		_, err := o.Init(raw, 2, 1)
@@ -101,16 +83,7 @@ func TestInitRejects(t *testing.T) {
 }
 
 func TestBatchRejects(t *testing.T) {
-	if _, err := New().Batch(sdk.Train, 0); err == nil || !strings.Contains(err.Error(), "before a successful Init") {
-		t.Errorf("Batch before Init: %v", err)
-	}
-	o := mustInit(t, nil, 1, 1)
-	if _, err := o.Batch("test", 0); err == nil || !strings.Contains(err.Error(), `unknown split "test"`) {
-		t.Errorf("Batch(test): %v", err)
-	}
-	if _, err := o.Batch(sdk.Train, -1); err == nil || !strings.Contains(err.Error(), "-1 must not be negative") {
-		t.Errorf("Batch(-1): %v", err)
-	}
+	objectivetest.CheckBatchRejects(t, New(), mustInit(t, nil, 1, 1))
 }
 
 // Every example of every dataset has the documented layout, and its
