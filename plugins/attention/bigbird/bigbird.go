@@ -1,8 +1,6 @@
 package bigbird
 
 import (
-	"math"
-
 	"github.com/attnlab/attnlab/kernels/attention"
 	"github.com/attnlab/attnlab/kernels/rng"
 	"github.com/attnlab/attnlab/kernels/tensor"
@@ -35,8 +33,7 @@ func (c *component) Describe() sdk.Description {
 				Doc: "b: tokens per block; at most the sequence length"},
 			{Name: "random_blocks", Type: sdk.Int, Default: int64(3), Min: sdk.Bound(0),
 				Doc: "r: random key blocks per query block and head, drawn from the trial seed (fewer when fewer are left)"},
-			{Name: "scale", Type: sdk.Float, Default: 0.0, Min: sdk.Bound(0),
-				Doc: "multiplies Q·Kᵀ before the softmax; 0 means 1/sqrt(head_dim)"},
+			layers.ScaleParam(),
 		},
 		Capabilities: []string{"causal", "padding_mask", "kv_heads", sdk.Stateless},
 	}
@@ -48,9 +45,9 @@ func (c *component) Init(cfg sdk.Config, spec sdk.AttentionSpec) error {
 	if err != nil {
 		return err
 	}
-	scale := cfg.Float("scale")
-	if math.IsNaN(scale) || math.IsInf(scale, 0) || scale > math.MaxFloat32 {
-		return c.set.Errorf("parameter \"scale\" = %v: want a finite number >= 0 (0 means 1/sqrt(head_dim))", scale)
+	scale, err := c.set.Scale(cfg)
+	if err != nil {
+		return err
 	}
 	if err := c.set.CheckSpec(spec); err != nil {
 		return err
@@ -72,7 +69,7 @@ func (c *component) Init(cfg sdk.Config, spec sdk.AttentionSpec) error {
 				blk, i, ls.MaxQ, ls.MaxQ)
 		}
 		c.lse[i] = layers.NewView(attention.LSEShape(spec.Batch, spec.Heads, ls.MaxQ)...)
-		c.opts[i] = attention.BigBirdOptions{Options: attention.Options{Causal: ls.Causal, Scale: float32(scale)},
+		c.opts[i] = attention.BigBirdOptions{Options: attention.Options{Causal: ls.Causal, Scale: scale},
 			Block: blk, Random: random, Seed: seeds.Split(uint64(i)).Uint64()}
 	}
 	c.set.Build(spec)

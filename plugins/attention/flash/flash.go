@@ -1,8 +1,6 @@
 package flash
 
 import (
-	"math"
-
 	"github.com/attnlab/attnlab/kernels/attention"
 	"github.com/attnlab/attnlab/kernels/tensor"
 	"github.com/attnlab/attnlab/plugins/attention/internal/layers"
@@ -30,8 +28,7 @@ func (c *component) Describe() sdk.Description {
 		Version: version,
 		Doc:     "exact softmax attention computed in tiles with an online softmax (FlashAttention-2, Dao 2023, §3.1): memory linear in T",
 		Params: []sdk.Param{
-			{Name: "scale", Type: sdk.Float, Default: 0.0, Min: sdk.Bound(0),
-				Doc: "multiplies Q·Kᵀ before the softmax; 0 means 1/sqrt(head_dim)"},
+			layers.ScaleParam(),
 		},
 		Capabilities: []string{"causal", "padding_mask", "kv_heads", sdk.Stateless},
 	}
@@ -43,9 +40,9 @@ func (c *component) Init(cfg sdk.Config, spec sdk.AttentionSpec) error {
 	if err != nil {
 		return err
 	}
-	scale := cfg.Float("scale")
-	if math.IsNaN(scale) || math.IsInf(scale, 0) || scale > math.MaxFloat32 {
-		return c.set.Errorf("parameter \"scale\" = %v: want a finite number >= 0 (0 means 1/sqrt(head_dim))", scale)
+	scale, err := c.set.Scale(cfg)
+	if err != nil {
+		return err
 	}
 	if err := c.set.CheckSpec(spec); err != nil {
 		return err
@@ -58,7 +55,7 @@ func (c *component) Init(cfg sdk.Config, spec sdk.AttentionSpec) error {
 	for i := range spec.Layers {
 		ls := spec.Layer(i)
 		c.lse[i] = layers.NewView(attention.LSEShape(spec.Batch, spec.Heads, ls.MaxQ)...)
-		c.opts[i] = attention.Options{Causal: ls.Causal, Scale: float32(scale)}
+		c.opts[i] = attention.Options{Causal: ls.Causal, Scale: scale}
 	}
 	c.set.Build(spec)
 	return nil

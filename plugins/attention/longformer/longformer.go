@@ -1,7 +1,6 @@
 package longformer
 
 import (
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,8 +40,7 @@ func (c *component) Describe() sdk.Description {
 				Doc: "δ: the window takes every δ-th key, reaching δ times as far (1 = no gaps)"},
 			{Name: "global_tokens", Type: sdk.String, Default: "0",
 				Doc: "comma-separated positions of global tokens, which see and are seen by every position (\"0\": the first token; \"\": none)"},
-			{Name: "scale", Type: sdk.Float, Default: 0.0, Min: sdk.Bound(0),
-				Doc: "multiplies Q·Kᵀ before the softmax; 0 means 1/sqrt(head_dim)"},
+			layers.ScaleParam(),
 		},
 		Capabilities: []string{"causal", "padding_mask", "kv_heads", sdk.Stateless},
 	}
@@ -54,9 +52,9 @@ func (c *component) Init(cfg sdk.Config, spec sdk.AttentionSpec) error {
 	if err != nil {
 		return err
 	}
-	scale := cfg.Float("scale")
-	if math.IsNaN(scale) || math.IsInf(scale, 0) || scale > math.MaxFloat32 {
-		return c.set.Errorf("parameter \"scale\" = %v: want a finite number >= 0 (0 means 1/sqrt(head_dim))", scale)
+	scale, err := c.set.Scale(cfg)
+	if err != nil {
+		return err
 	}
 	if err := c.set.CheckSpec(spec); err != nil {
 		return err
@@ -77,7 +75,7 @@ func (c *component) Init(cfg sdk.Config, spec sdk.AttentionSpec) error {
 			return err
 		}
 		c.lse[i] = layers.NewView(attention.LSEShape(spec.Batch, spec.Heads, ls.MaxQ)...)
-		c.opts[i] = attention.WindowOptions{Options: attention.Options{Causal: ls.Causal, Scale: float32(scale)}, Window: w, Dilation: dil}
+		c.opts[i] = attention.WindowOptions{Options: attention.Options{Causal: ls.Causal, Scale: scale}, Window: w, Dilation: dil}
 	}
 	c.global = global
 	c.set.Build(spec)

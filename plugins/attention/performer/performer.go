@@ -1,8 +1,6 @@
 package performer
 
 import (
-	"math"
-
 	"github.com/attnlab/attnlab/kernels/attention"
 	"github.com/attnlab/attnlab/kernels/rng"
 	"github.com/attnlab/attnlab/kernels/tensor"
@@ -54,9 +52,9 @@ func (c *component) Init(cfg sdk.Config, spec sdk.AttentionSpec) error {
 	if err != nil {
 		return err
 	}
-	scale := cfg.Float("scale")
-	if math.IsNaN(scale) || math.IsInf(scale, 0) || scale > math.MaxFloat32 {
-		return c.set.Errorf("parameter \"scale\" = %v: want a finite number >= 0 (0 means 1/sqrt(head_dim))", scale)
+	scale, err := c.set.Scale(cfg)
+	if err != nil {
+		return err
 	}
 	if err := c.set.CheckSpec(spec); err != nil {
 		return err
@@ -70,7 +68,7 @@ func (c *component) Init(cfg sdk.Config, spec sdk.AttentionSpec) error {
 	c.opts = make([]attention.Options, spec.Layers)
 	for i := range spec.Layers {
 		c.w[i] = tensor.New(m, spec.HeadDim)
-		c.opts[i] = attention.Options{Causal: spec.Layer(i).Causal, Scale: float32(scale)}
+		c.opts[i] = attention.Options{Causal: spec.Layer(i).Causal, Scale: scale}
 	}
 	if err := c.drawFeatures(); err != nil {
 		return err

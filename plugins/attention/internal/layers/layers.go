@@ -11,6 +11,7 @@ package layers
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/attnlab/attnlab/kernels/tensor"
 	"github.com/attnlab/attnlab/plugins/sdk"
@@ -67,6 +68,24 @@ type Set struct {
 // `attention "flash": ...`.
 func (s *Set) Errorf(format string, args ...any) error {
 	return fmt.Errorf("attention %q: "+format, append([]any{s.Name}, args...)...)
+}
+
+// ScaleParam is the scale parameter of the variants that scale Q·Kᵀ
+// before an exact or block-sparse softmax.
+func ScaleParam() sdk.Param {
+	return sdk.Param{Name: "scale", Type: sdk.Float, Default: 0.0, Min: sdk.Bound(0),
+		Doc: "multiplies Q·Kᵀ before the softmax; 0 means 1/sqrt(head_dim)"}
+}
+
+// Scale returns the resolved "scale" parameter of cfg as a float32, or an
+// error unless it is finite and fits a float32 (Resolve has checked that
+// it is not negative); 0 asks the kernels for 1/sqrt(head_dim).
+func (s *Set) Scale(cfg sdk.Config) (float32, error) {
+	scale := cfg.Float("scale")
+	if math.IsNaN(scale) || math.IsInf(scale, 0) || scale > math.MaxFloat32 {
+		return 0, s.Errorf("parameter \"scale\" = %v: want a finite number >= 0 (0 means 1/sqrt(head_dim))", scale)
+	}
+	return float32(scale), nil
 }
 
 // CheckSpec validates spec's sizes and per-layer specs (sdk's Check) and
