@@ -19,9 +19,9 @@ func normGradSumsAVX512(w, dy, x *float32, n int, m, s float32) (gs, gns float32
 //go:noescape
 func normGradApplyAVX512(dx, dw, db, w, dy, x *float32, n int, m, s, gMean, gnMean float32)
 
-// normPrefix returns the length of x's prefix the AVX-512 kernels take: 0
+// avx512Prefix returns the length of x's prefix the AVX-512 kernels take: 0
 // on the other paths.
-func normPrefix(x []float32) int {
+func avx512Prefix(x []float32) int {
 	if impl != pathAVX512 {
 		return 0
 	}
@@ -29,7 +29,7 @@ func normPrefix(x []float32) int {
 }
 
 func sumVec(x []float32) (int, float32) {
-	n := normPrefix(x)
+	n := avx512Prefix(x)
 	if n == 0 {
 		return 0, 0
 	}
@@ -37,7 +37,7 @@ func sumVec(x []float32) (int, float32) {
 }
 
 func sumSqDevVec(x []float32, m float32) (int, float32) {
-	n := normPrefix(x)
+	n := avx512Prefix(x)
 	if n == 0 {
 		return 0, 0
 	}
@@ -45,7 +45,7 @@ func sumSqDevVec(x []float32, m float32) (int, float32) {
 }
 
 func normApplyVec(y, x, w, b []float32, m, s float32) int {
-	n := normPrefix(x)
+	n := avx512Prefix(x)
 	if n == 0 {
 		return 0
 	}
@@ -58,7 +58,7 @@ func normApplyVec(y, x, w, b []float32, m, s float32) int {
 }
 
 func normGradSumsVec(w, dy, x []float32, m, s float32) (int, float32, float32) {
-	n := normPrefix(x)
+	n := avx512Prefix(x)
 	if n == 0 {
 		return 0, 0, 0
 	}
@@ -67,10 +67,36 @@ func normGradSumsVec(w, dy, x []float32, m, s float32) (int, float32, float32) {
 }
 
 func normGradApplyVec(dx, dw, db, w, dy, x []float32, m, s, gMean, gnMean float32) int {
-	n := normPrefix(x)
+	n := avx512Prefix(x)
 	if n == 0 {
 		return 0
 	}
 	normGradApplyAVX512(&dx[0], &dw[0], &db[0], &w[0], &dy[0], &x[0], n, m, s, gMean, gnMean)
+	return n
+}
+
+//go:noescape
+func maxAVX512(x *float32, n int) (m float32, nan bool)
+
+//go:noescape
+func axpyAVX512(alpha float32, x, y *float32, n int)
+
+// maxVec returns the length of the prefix of x the AVX-512 kernel took,
+// its largest element and whether it held a NaN.
+func maxVec(x []float32) (int, float32, bool) {
+	n := avx512Prefix(x)
+	if n == 0 {
+		return 0, 0, false
+	}
+	m, nan := maxAVX512(&x[0], n)
+	return n, m, nan
+}
+
+func axpyVec(alpha float32, x, y []float32) int {
+	n := avx512Prefix(x)
+	if n == 0 {
+		return 0
+	}
+	axpyAVX512(alpha, &x[0], &y[0], n)
 	return n
 }

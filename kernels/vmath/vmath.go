@@ -22,7 +22,14 @@ func ExpSubSum(dst, src []float32, m float32) float32 {
 // for an empty slice).
 func Max(x []float32) float32 {
 	m := float32(math.Inf(-1))
-	for _, v := range x {
+	n, vm, nan := maxVec(x)
+	if nan {
+		return float32(math.NaN())
+	}
+	if n > 0 {
+		m = vm
+	}
+	for _, v := range x[n:] {
 		if v > m || v != v {
 			m = v
 			if v != v {
@@ -65,7 +72,9 @@ func Dot(a, b []float32) float32 {
 // Axpy sets y[i] += alpha*x[i] over len(x) elements.
 func Axpy(alpha float32, x, y []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
+	n := axpyVec(alpha, x, y)
+	y = y[n:]
+	for i, v := range x[n:] {
 		y[i] += alpha * v
 	}
 }

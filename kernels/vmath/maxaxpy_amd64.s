@@ -1,0 +1,63 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Max and Axpy with AVX-512 on the longest multiple-of-16 prefix; vmath.go
+// does the rest in Go. Axpy multiplies and adds in two roundings, as the
+// Go loop does, so every path gives the same bits.
+
+// func maxAVX512(x *float32, n int) (m float32, nan bool)
+// The largest of x[0..n), and whether any element is NaN.
+TEXT ·maxAVX512(SB), NOSPLIT, $0-21
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVL $0xff800000, AX // -Inf
+	VPBROADCASTD AX, Z0
+	VMOVAPS Z0, Z1
+	KXORW K3, K3, K3     // NaN lanes seen
+	SHRQ $4, CX
+	JZ mdone
+mloop:
+	VMOVUPS (SI), Z2
+	VCMPPS $3, Z2, Z2, K1 // unordered: NaN
+	KORW K1, K3, K3
+	VMAXPS Z2, Z0, Z0
+	ADDQ $64, SI
+	DECQ CX
+	JNZ mloop
+mdone:
+	VEXTRACTF32X8 $1, Z0, Y1
+	VMAXPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VMOVHLPS X0, X1, X1
+	VMAXPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VMAXSS X1, X0, X0
+	VMOVSS X0, m+16(FP)
+	KMOVW K3, AX
+	TESTL AX, AX
+	SETNE nan+20(FP)
+	VZEROUPPER
+	RET
+
+// func axpyAVX512(alpha float32, x, y *float32, n int)
+// y[i] += alpha·x[i] for i < n.
+TEXT ·axpyAVX512(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Z3
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ adone
+aloop:
+	VMULPS (SI), Z3, Z0
+	VADDPS (DI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ aloop
+adone:
+	VZEROUPPER
+	RET
