@@ -308,12 +308,8 @@ func (j *performerJob) backwardHead(part int, ws *performerWS) {
 // dφ(k) ∘ φ(k), dk_j += c·dt_j·W − c²·(Σ_r dt_jr)·k_j.
 func (j *performerJob) inputGrads(ws *performerWS, q, k, dq, dk []float32) {
 	tq, tk, d, m := j.tq, j.tk, j.d, j.m
-	for i := range ws.dfq[:tq*m] {
-		ws.dfq[i] *= ws.fq[i]
-	}
-	for i := range ws.dfk[:tk*m] {
-		ws.dfk[i] *= ws.fk[i]
-	}
+	vmath.Mul(ws.dfq[:tq*m], ws.fq)
+	vmath.Mul(ws.dfk[:tk*m], ws.fk)
 	blas.Gemm(false, false, tq, d, m, j.c, ws.dfq, m, j.w, d, 1, dq, d)
 	blas.Gemm(false, false, tk, d, m, j.c, ws.dfk, m, j.w, d, 1, dk, d)
 	for i := range tk {

@@ -61,3 +61,23 @@ aloop:
 adone:
 	VZEROUPPER
 	RET
+
+// func mulAVX512(x, y *float32, n int)
+// x[i] *= y[i] for i < n.
+TEXT ·mulAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	JZ udone
+uloop:
+	VMOVUPS (DI), Z0
+	VMULPS (SI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ uloop
+udone:
+	VZEROUPPER
+	RET

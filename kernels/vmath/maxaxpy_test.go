@@ -8,7 +8,7 @@ import (
 	"github.com/attnlab/attnlab/kernels/internal/kerneltest"
 )
 
-// Max and Axpy give the same bits on every path, for lengths around the
+// Max, Axpy and Mul give the same bits on every path, for lengths around the
 // 16-lane blocks, with NaN anywhere and with nothing but -Inf.
 func TestMaxAxpyPathsAgree(t *testing.T) {
 	for _, n := range []int{0, 1, 15, 16, 17, 33, 256, 1000} {
@@ -21,6 +21,7 @@ func TestMaxAxpyPathsAgree(t *testing.T) {
 			m := Max(x)
 			y := append([]float32(nil), y0...)
 			Axpy(-0.75, x, y)
+			Mul(y, x)
 			usePath(prev)
 			if i == 0 {
 				wantMax, wantY = m, y
@@ -29,7 +30,7 @@ func TestMaxAxpyPathsAgree(t *testing.T) {
 			if math.Float32bits(m) != math.Float32bits(wantMax) {
 				t.Errorf("n=%d: Max on %v = %v, on %v = %v", n, p, m, paths[0], wantMax)
 			}
-			kerneltest.Identical(t, fmt.Sprintf("n=%d: Axpy on %v", n, p), y, wantY)
+			kerneltest.Identical(t, fmt.Sprintf("n=%d: Axpy, Mul on %v", n, p), y, wantY)
 		}
 		if n == 0 {
 			continue

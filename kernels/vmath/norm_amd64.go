@@ -100,3 +100,15 @@ func axpyVec(alpha float32, x, y []float32) int {
 	axpyAVX512(alpha, &x[0], &y[0], n)
 	return n
 }
+
+//go:noescape
+func mulAVX512(x, y *float32, n int)
+
+func mulVec(x, y []float32) int {
+	n := avx512Prefix(x)
+	if n == 0 {
+		return 0
+	}
+	mulAVX512(&x[0], &y[0], n)
+	return n
+}

@@ -69,6 +69,16 @@ func Dot(a, b []float32) float32 {
 	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
+// Mul sets x[i] *= y[i] over len(x) elements.
+func Mul(x, y []float32) {
+	y = y[:len(x)]
+	n := mulVec(x, y)
+	y = y[n:]
+	for i := range x[n:] {
+		x[n+i] *= y[i]
+	}
+}
+
 // Axpy sets y[i] += alpha*x[i] over len(x) elements.
 func Axpy(alpha float32, x, y []float32) {
 	y = y[:len(x)]
