@@ -94,12 +94,12 @@ func (s *Set) CheckSpec(spec sdk.AttentionSpec) error {
 	for _, f := range []struct {
 		field string
 		v     int
-	}{{"Layers", spec.Layers}, {"Heads", spec.Heads}, {"KVHeads", spec.KVHeads}, {"HeadDim", spec.HeadDim}, {"MaxSeq", spec.MaxSeq}, {"Batch", spec.Batch}} {
+	}{{"Layers", spec.Layers}, {"Heads", spec.Heads}, {"HeadDim", spec.HeadDim}, {"MaxSeq", spec.MaxSeq}, {"Batch", spec.Batch}} {
 		if f.v < 1 {
 			return s.Errorf("Init: spec.%s = %d, want at least 1", f.field, f.v)
 		}
 	}
-	if spec.Heads%spec.KVHeads != 0 {
+	if spec.KVHeads < 1 || spec.Heads%spec.KVHeads != 0 {
 		return s.Errorf("Init: spec.KVHeads = %d does not divide Heads = %d: each key/value head serves Heads/KVHeads query heads (KVHeads = 1 is multi-query attention)", spec.KVHeads, spec.Heads)
 	}
 	if err := spec.Check(); err != nil {
