@@ -18,6 +18,8 @@ import (
 // Session is the caller's side of one trial's shared memory: the harness
 // opens one per trial and builds its component clients on it.
 type Session struct {
+	mu          sync.Mutex
+	conns       []*fastConn
 	mem         *memory
 	dir         string
 	threads     int
@@ -35,8 +37,27 @@ func NewSession(ctx context.Context, dir string, threads int, callTimeout time.D
 	return &Session{mem: m, dir: dir, threads: threads, ctx: ctx, callTimeout: callTimeout}, nil
 }
 
-// Close unmaps the session's segments.
-func (s *Session) Close() { s.mem.close() }
+// Close closes the session's fast-path connections and unmaps its
+// segments.
+func (s *Session) Close() {
+	s.mu.Lock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.conns = nil
+	s.mu.Unlock()
+	s.mem.close()
+}
+
+// fast wraps a plugin's connection in the fast path (fastpath.go), which
+// the session closes.
+func (s *Session) fast(conn grpc.ClientConnInterface) grpc.ClientConnInterface {
+	f := newFastConn(conn, s.dir)
+	s.mu.Lock()
+	s.conns = append(s.conns, f)
+	s.mu.Unlock()
+	return f
+}
 
 func (s *Session) call() (context.Context, context.CancelFunc) {
 	if s.callTimeout > 0 {
@@ -112,7 +133,7 @@ type AttentionClient struct {
 // through conn, which the plugin serves at ep (passed on to the
 // architecture so that it calls attention directly).
 func NewAttentionClient(conn grpc.ClientConnInterface, s *Session, ep Endpoint) *AttentionClient {
-	return &AttentionClient{c: pb.NewAttentionClient(conn), s: s, ep: ep}
+	return &AttentionClient{c: pb.NewAttentionClient(s.fast(conn)), s: s, ep: ep}
 }
 
 func (a *AttentionClient) Describe() Description {
@@ -209,7 +230,7 @@ type ArchitectureClient struct {
 
 // NewArchitectureClient returns the client for an architecture plugin.
 func NewArchitectureClient(conn grpc.ClientConnInterface, s *Session) *ArchitectureClient {
-	return &ArchitectureClient{c: pb.NewArchitectureClient(conn), s: s}
+	return &ArchitectureClient{c: pb.NewArchitectureClient(s.fast(conn)), s: s}
 }
 
 func (a *ArchitectureClient) Describe() Description { return a.once.get(a.c.Describe, a.s) }
@@ -309,7 +330,7 @@ type ObjectiveClient struct {
 
 // NewObjectiveClient returns the client for an objective plugin.
 func NewObjectiveClient(conn grpc.ClientConnInterface, s *Session) *ObjectiveClient {
-	return &ObjectiveClient{c: pb.NewObjectiveClient(conn), s: s}
+	return &ObjectiveClient{c: pb.NewObjectiveClient(s.fast(conn)), s: s}
 }
 
 func (o *ObjectiveClient) Describe() Description { return o.once.get(o.c.Describe, o.s) }

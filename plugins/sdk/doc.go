@@ -9,7 +9,9 @@
 // wraps it in the versioned gRPC protocol of plugins/proto, and tensors
 // cross the process boundary through shared memory with only their
 // descriptors in gRPC messages (see transport.go), so a plugin author never
-// sees either.
+// sees either. After Init, calls go over a plugin's fast path, a Unix
+// socket carrying the same messages one frame each way (fastpath.go), with
+// gRPC kept for the handshake, Describe, Init and logs.
 //
 // A trial is one fresh set of components: the harness calls Init on each,
 // then runs the training loop

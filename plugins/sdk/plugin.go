@@ -38,16 +38,24 @@ type grpcPlugin struct {
 }
 
 func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	fast := newFastServer()
 	switch p.kind {
 	case KindAttention:
-		pb.RegisterAttentionServer(s, &attentionServer{impl: p.impl.(Attention)})
+		srv := &attentionServer{impl: p.impl.(Attention)}
+		pb.RegisterAttentionServer(s, srv)
+		fast.register(&pb.Attention_ServiceDesc, srv)
 	case KindArchitecture:
-		pb.RegisterArchitectureServer(s, &archServer{impl: p.impl.(Architecture)})
+		srv := &archServer{impl: p.impl.(Architecture)}
+		pb.RegisterArchitectureServer(s, srv)
+		fast.register(&pb.Architecture_ServiceDesc, srv)
 	case KindObjective:
-		pb.RegisterObjectiveServer(s, &objectiveServer{impl: p.impl.(Objective)})
+		srv := &objectiveServer{impl: p.impl.(Objective)}
+		pb.RegisterObjectiveServer(s, srv)
+		fast.register(&pb.Objective_ServiceDesc, srv)
 	default:
 		return fmt.Errorf("unknown component kind %q", p.kind)
 	}
+	pb.RegisterFastPathServer(s, fast)
 	return nil
 }
 

@@ -1,7 +1,12 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/attnlab/attnlab/kernels/rng"
@@ -31,7 +37,8 @@ func TestMain(m *testing.M) {
 }
 
 // scaleAttention is a toy attention: out = 2·q + v, dq = 2·dout, dk = 0,
-// dv = dout. Layer 99 panics, layer 98 returns an error.
+// dv = dout. Layer 99 panics, layer 98 returns an error, layer 97 hangs
+// for 3 s.
 type scaleAttention struct {
 	out, dq, dk, dv *tensor.Tensor
 	spec            AttentionSpec
@@ -54,6 +61,8 @@ func (a *scaleAttention) Forward(layer int, q, k, v *tensor.Tensor, keyMask []bo
 		panic("layer 99 is cursed")
 	case 98:
 		return nil, errTest
+	case 97:
+		time.Sleep(3 * time.Second) // a hung plugin, for deadlines
 	}
 	for i := range a.out.Data {
 		a.out.Data[i] = 2*q.Data[i] + v.Data[i]
@@ -169,6 +178,97 @@ func TestAttentionThroughSharedMemory(t *testing.T) {
 	// The plugin survives a recovered panic.
 	if _, err := a.Forward(0, q, q, v, nil); err != nil {
 		t.Fatalf("after a panic: %v", err)
+	}
+	// Every call after Init, errors and panics included, took the fast
+	// path: Forward ×5, Backward, GradNormSq.
+	if n := s.conns[0].fastCalls; n != 7 {
+		t.Errorf("%d calls took the fast path, want 7", n)
+	}
+}
+
+// A call on the fast path honours its deadline like a gRPC call: the
+// error names the component, the call and the timeout, and the client
+// never reads the late reply as the answer to a later call.
+func TestFastPathDeadline(t *testing.T) {
+	conn, ep, _ := startPlugin(t, "attention")
+	s, err := NewSession(context.Background(), t.TempDir(), 1, 500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a := NewAttentionClient(conn, s, ep)
+	if err := a.Init(Config{"factor": 2.0}, AttentionSpec{Layers: 1, Heads: 1, KVHeads: 1, HeadDim: 1, MaxSeq: 1, Batch: 1}); err != nil {
+		t.Fatal(err)
+	}
+	q := tensor.New(1, 1, 1, 1)
+	if _, err := a.Forward(0, q, q, q, nil); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = a.Forward(97, q, q, q, nil)
+	if err == nil || !strings.Contains(err.Error(), `attention plugin "scale": Forward layer 97: no answer within 500ms`) {
+		t.Fatalf("hung call: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("the deadline fired after %v", d)
+	}
+	if _, err := a.Forward(0, q, q, q, nil); err == nil || !strings.Contains(err.Error(), "fast path closed after /attnlab.v1.Attention/Forward") {
+		t.Fatalf("a call after the timed-out one: %v", err)
+	}
+}
+
+// The plugin's side of the fast path closes a connection that sends a
+// malformed frame, answers an unknown method with Unimplemented, and
+// answers a request that does not decode with the handler's error.
+func TestFastPathServerRejectsBadFrames(t *testing.T) {
+	f := newFastServer()
+	f.register(&pb.Attention_ServiceDesc, &attentionServer{impl: &scaleAttention{}})
+	frame := func(method string, timeout int64, msg []byte) []byte {
+		b := binary.LittleEndian.AppendUint32(nil, 0)
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(method)))
+		b = append(b, method...)
+		b = binary.LittleEndian.AppendUint64(b, uint64(timeout))
+		b = append(b, msg...)
+		binary.LittleEndian.PutUint32(b, uint32(len(b)-4))
+		return b
+	}
+	roundTrip := func(req []byte) (codes.Code, string, error) {
+		c, srv := net.Pipe()
+		defer c.Close()
+		go f.serve(srv)
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write(req); err != nil {
+			return 0, "", err
+		}
+		rep, err := readFrame(c, nil)
+		if err != nil {
+			return 0, "", err
+		}
+		return codes.Code(binary.LittleEndian.Uint32(rep)), string(rep[4:]), nil
+	}
+	code, msg, err := roundTrip(frame("/attnlab.v1.Attention/Nope", 0, nil))
+	if err != nil || code != codes.Unimplemented || !strings.Contains(msg, `unknown method "/attnlab.v1.Attention/Nope"`) {
+		t.Errorf("unknown method: %v %q %v", code, msg, err)
+	}
+	code, msg, err = roundTrip(frame("/attnlab.v1.Attention/Forward", 0, nil))
+	if err != nil || code != codes.FailedPrecondition || !strings.Contains(msg, "before Init") {
+		t.Errorf("call before Init: %v %q %v", code, msg, err)
+	}
+	code, _, err = roundTrip(frame("/attnlab.v1.Attention/Forward", 0, []byte{0xff, 0xff, 0xff}))
+	if err != nil || code == codes.OK {
+		t.Errorf("undecodable request: %v %v", code, err)
+	}
+	for name, bad := range map[string][]byte{
+		"huge length":      binary.LittleEndian.AppendUint32(nil, maxFrame+1),
+		"method past end":  append(binary.LittleEndian.AppendUint32(nil, 4), 0xff, 0x00, 'x', 'y'),
+		"negative timeout": frame("/attnlab.v1.Attention/Forward", -5, nil),
+	} {
+		if _, _, err := roundTrip(bad); err == nil {
+			t.Errorf("%s: the server answered instead of closing the connection", name)
+		}
+	}
+	if _, err := readFrame(bytes.NewReader(binary.LittleEndian.AppendUint32(nil, 100)), nil); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a frame cut short: %v", err)
 	}
 }
 

@@ -179,7 +179,7 @@ func (s *archServer) Init(_ context.Context, r *pb.ArchInitRequest) (*pb.ArchIni
 		rs := r.GetSession()
 		sess := &Session{mem: mem, dir: rs.GetShmDir(), threads: int(rs.GetThreads()), ctx: context.Background(),
 			callTimeout: time.Duration(rs.GetCallTimeoutMs()) * time.Millisecond}
-		attn = Bind(&AttentionClient{c: pb.NewAttentionClient(conn), s: sess, desc: desc, described: true}, acfg, opt)
+		attn = Bind(&AttentionClient{c: pb.NewAttentionClient(sess.fast(conn)), s: sess, desc: desc, described: true}, acfg, opt)
 	}
 	if err := s.impl.Init(cfg, fromInputSpec(r.GetInput()), opt, attn, r.GetSeed()); err != nil {
 		return nil, statusErr(err)

@@ -1957,6 +1957,102 @@ func (x *LossReply) GetMetrics() map[string]float64 {
 	return nil
 }
 
+type FastPathRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Dir           string                 `protobuf:"bytes,1,opt,name=dir,proto3" json:"dir,omitempty"` // the trial's shared-memory directory
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FastPathRequest) Reset() {
+	*x = FastPathRequest{}
+	mi := &file_attnlab_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FastPathRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FastPathRequest) ProtoMessage() {}
+
+func (x *FastPathRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_attnlab_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FastPathRequest.ProtoReflect.Descriptor instead.
+func (*FastPathRequest) Descriptor() ([]byte, []int) {
+	return file_attnlab_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *FastPathRequest) GetDir() string {
+	if x != nil {
+		return x.Dir
+	}
+	return ""
+}
+
+type FastPathEndpoint struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Network       string                 `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"` // "unix"
+	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FastPathEndpoint) Reset() {
+	*x = FastPathEndpoint{}
+	mi := &file_attnlab_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FastPathEndpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FastPathEndpoint) ProtoMessage() {}
+
+func (x *FastPathEndpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_attnlab_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FastPathEndpoint.ProtoReflect.Descriptor instead.
+func (*FastPathEndpoint) Descriptor() ([]byte, []int) {
+	return file_attnlab_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *FastPathEndpoint) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+func (x *FastPathEndpoint) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
 var File_attnlab_proto protoreflect.FileDescriptor
 
 const file_attnlab_proto_rawDesc = "" +
@@ -2111,7 +2207,12 @@ const file_attnlab_proto_rawDesc = "" +
 	"\ametrics\x18\x03 \x03(\v2\".attnlab.v1.LossReply.MetricsEntryR\ametrics\x1a:\n" +
 	"\fMetricsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x012\x87\x03\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"#\n" +
+	"\x0fFastPathRequest\x12\x10\n" +
+	"\x03dir\x18\x01 \x01(\tR\x03dir\"F\n" +
+	"\x10FastPathEndpoint\x12\x18\n" +
+	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress2\x87\x03\n" +
 	"\tAttention\x126\n" +
 	"\bDescribe\x12\x11.attnlab.v1.Empty\x1a\x17.attnlab.v1.Description\x12;\n" +
 	"\x04Init\x12 .attnlab.v1.AttentionInitRequest\x1a\x11.attnlab.v1.Empty\x12I\n" +
@@ -2132,7 +2233,9 @@ const file_attnlab_proto_rawDesc = "" +
 	"\bDescribe\x12\x11.attnlab.v1.Empty\x1a\x17.attnlab.v1.Description\x12?\n" +
 	"\x04Init\x12 .attnlab.v1.ObjectiveInitRequest\x1a\x15.attnlab.v1.InputSpec\x124\n" +
 	"\x05Batch\x12\x18.attnlab.v1.BatchRequest\x1a\x11.attnlab.v1.Batch\x126\n" +
-	"\x04Loss\x12\x17.attnlab.v1.LossRequest\x1a\x15.attnlab.v1.LossReplyB5Z3github.com/attnlab/attnlab/plugins/proto/v1;protov1b\x06proto3"
+	"\x04Loss\x12\x17.attnlab.v1.LossRequest\x1a\x15.attnlab.v1.LossReply2M\n" +
+	"\bFastPath\x12A\n" +
+	"\x04Open\x12\x1b.attnlab.v1.FastPathRequest\x1a\x1c.attnlab.v1.FastPathEndpointB5Z3github.com/attnlab/attnlab/plugins/proto/v1;protov1b\x06proto3"
 
 var (
 	file_attnlab_proto_rawDescOnce sync.Once
@@ -2147,7 +2250,7 @@ func file_attnlab_proto_rawDescGZIP() []byte {
 }
 
 var file_attnlab_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_attnlab_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_attnlab_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_attnlab_proto_goTypes = []any{
 	(Tensor_DType)(0),                // 0: attnlab.v1.Tensor.DType
 	(*Empty)(nil),                    // 1: attnlab.v1.Empty
@@ -2178,13 +2281,15 @@ var file_attnlab_proto_goTypes = []any{
 	(*BatchRequest)(nil),             // 26: attnlab.v1.BatchRequest
 	(*LossRequest)(nil),              // 27: attnlab.v1.LossRequest
 	(*LossReply)(nil),                // 28: attnlab.v1.LossReply
-	nil,                              // 29: attnlab.v1.Config.ValuesEntry
-	nil,                              // 30: attnlab.v1.LossReply.MetricsEntry
+	(*FastPathRequest)(nil),          // 29: attnlab.v1.FastPathRequest
+	(*FastPathEndpoint)(nil),         // 30: attnlab.v1.FastPathEndpoint
+	nil,                              // 31: attnlab.v1.Config.ValuesEntry
+	nil,                              // 32: attnlab.v1.LossReply.MetricsEntry
 }
 var file_attnlab_proto_depIdxs = []int32{
 	2,  // 0: attnlab.v1.Param.default:type_name -> attnlab.v1.Value
 	3,  // 1: attnlab.v1.Description.params:type_name -> attnlab.v1.Param
-	29, // 2: attnlab.v1.Config.values:type_name -> attnlab.v1.Config.ValuesEntry
+	31, // 2: attnlab.v1.Config.values:type_name -> attnlab.v1.Config.ValuesEntry
 	0,  // 3: attnlab.v1.Tensor.dtype:type_name -> attnlab.v1.Tensor.DType
 	7,  // 4: attnlab.v1.AttentionSpec.optimizer:type_name -> attnlab.v1.Optimizer
 	12, // 5: attnlab.v1.AttentionSpec.layer_specs:type_name -> attnlab.v1.AttentionLayer
@@ -2217,7 +2322,7 @@ var file_attnlab_proto_depIdxs = []int32{
 	6,  // 32: attnlab.v1.LossRequest.out:type_name -> attnlab.v1.Tensor
 	19, // 33: attnlab.v1.LossRequest.batch:type_name -> attnlab.v1.Batch
 	6,  // 34: attnlab.v1.LossReply.dout:type_name -> attnlab.v1.Tensor
-	30, // 35: attnlab.v1.LossReply.metrics:type_name -> attnlab.v1.LossReply.MetricsEntry
+	32, // 35: attnlab.v1.LossReply.metrics:type_name -> attnlab.v1.LossReply.MetricsEntry
 	2,  // 36: attnlab.v1.Config.ValuesEntry.value:type_name -> attnlab.v1.Value
 	1,  // 37: attnlab.v1.Attention.Describe:input_type -> attnlab.v1.Empty
 	13, // 38: attnlab.v1.Attention.Init:input_type -> attnlab.v1.AttentionInitRequest
@@ -2235,24 +2340,26 @@ var file_attnlab_proto_depIdxs = []int32{
 	25, // 50: attnlab.v1.Objective.Init:input_type -> attnlab.v1.ObjectiveInitRequest
 	26, // 51: attnlab.v1.Objective.Batch:input_type -> attnlab.v1.BatchRequest
 	27, // 52: attnlab.v1.Objective.Loss:input_type -> attnlab.v1.LossRequest
-	4,  // 53: attnlab.v1.Attention.Describe:output_type -> attnlab.v1.Description
-	1,  // 54: attnlab.v1.Attention.Init:output_type -> attnlab.v1.Empty
-	17, // 55: attnlab.v1.Attention.Forward:output_type -> attnlab.v1.TensorMessage
-	16, // 56: attnlab.v1.Attention.Backward:output_type -> attnlab.v1.AttentionBackwardReply
-	9,  // 57: attnlab.v1.Attention.GradNormSq:output_type -> attnlab.v1.Scalar
-	1,  // 58: attnlab.v1.Attention.Step:output_type -> attnlab.v1.Empty
-	4,  // 59: attnlab.v1.Architecture.Describe:output_type -> attnlab.v1.Description
-	22, // 60: attnlab.v1.Architecture.Init:output_type -> attnlab.v1.ArchInitReply
-	17, // 61: attnlab.v1.Architecture.Forward:output_type -> attnlab.v1.TensorMessage
-	24, // 62: attnlab.v1.Architecture.Backward:output_type -> attnlab.v1.ArchBackwardReply
-	9,  // 63: attnlab.v1.Architecture.GradNormSq:output_type -> attnlab.v1.Scalar
-	1,  // 64: attnlab.v1.Architecture.Step:output_type -> attnlab.v1.Empty
-	4,  // 65: attnlab.v1.Objective.Describe:output_type -> attnlab.v1.Description
-	18, // 66: attnlab.v1.Objective.Init:output_type -> attnlab.v1.InputSpec
-	19, // 67: attnlab.v1.Objective.Batch:output_type -> attnlab.v1.Batch
-	28, // 68: attnlab.v1.Objective.Loss:output_type -> attnlab.v1.LossReply
-	53, // [53:69] is the sub-list for method output_type
-	37, // [37:53] is the sub-list for method input_type
+	29, // 53: attnlab.v1.FastPath.Open:input_type -> attnlab.v1.FastPathRequest
+	4,  // 54: attnlab.v1.Attention.Describe:output_type -> attnlab.v1.Description
+	1,  // 55: attnlab.v1.Attention.Init:output_type -> attnlab.v1.Empty
+	17, // 56: attnlab.v1.Attention.Forward:output_type -> attnlab.v1.TensorMessage
+	16, // 57: attnlab.v1.Attention.Backward:output_type -> attnlab.v1.AttentionBackwardReply
+	9,  // 58: attnlab.v1.Attention.GradNormSq:output_type -> attnlab.v1.Scalar
+	1,  // 59: attnlab.v1.Attention.Step:output_type -> attnlab.v1.Empty
+	4,  // 60: attnlab.v1.Architecture.Describe:output_type -> attnlab.v1.Description
+	22, // 61: attnlab.v1.Architecture.Init:output_type -> attnlab.v1.ArchInitReply
+	17, // 62: attnlab.v1.Architecture.Forward:output_type -> attnlab.v1.TensorMessage
+	24, // 63: attnlab.v1.Architecture.Backward:output_type -> attnlab.v1.ArchBackwardReply
+	9,  // 64: attnlab.v1.Architecture.GradNormSq:output_type -> attnlab.v1.Scalar
+	1,  // 65: attnlab.v1.Architecture.Step:output_type -> attnlab.v1.Empty
+	4,  // 66: attnlab.v1.Objective.Describe:output_type -> attnlab.v1.Description
+	18, // 67: attnlab.v1.Objective.Init:output_type -> attnlab.v1.InputSpec
+	19, // 68: attnlab.v1.Objective.Batch:output_type -> attnlab.v1.Batch
+	28, // 69: attnlab.v1.Objective.Loss:output_type -> attnlab.v1.LossReply
+	30, // 70: attnlab.v1.FastPath.Open:output_type -> attnlab.v1.FastPathEndpoint
+	54, // [54:71] is the sub-list for method output_type
+	37, // [37:54] is the sub-list for method input_type
 	37, // [37:37] is the sub-list for extension type_name
 	37, // [37:37] is the sub-list for extension extendee
 	0,  // [0:37] is the sub-list for field type_name
@@ -2277,9 +2384,9 @@ func file_attnlab_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_attnlab_proto_rawDesc), len(file_attnlab_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   30,
+			NumMessages:   32,
 			NumExtensions: 0,
-			NumServices:   3,
+			NumServices:   4,
 		},
 		GoTypes:           file_attnlab_proto_goTypes,
 		DependencyIndexes: file_attnlab_proto_depIdxs,

@@ -831,3 +831,137 @@ var Objective_ServiceDesc = grpc.ServiceDesc{
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "attnlab.proto",
 }
+
+const (
+	FastPath_Open_FullMethodName = "/attnlab.v1.FastPath/Open"
+)
+
+// FastPathClient is the client API for FastPath service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// FastPath is served by every plugin beside its component. The gRPC
+// connection that go-plugin sets up costs several goroutine hand-offs per
+// call on each side; Open returns a Unix socket in the trial's
+// shared-memory directory on which the component's unary methods are
+// served directly instead: one frame each way, handled on the goroutine
+// that reads it. Frames are little-endian:
+//
+//	request: u32 length of the rest | u16 n | n bytes of the gRPC full
+//	         method name (/attnlab.v1.Attention/Forward) | i64 timeout in
+//	         nanoseconds (0: none) | the request message
+//	reply:   u32 length of the rest | u32 gRPC status code | the reply
+//	         message (code 0) or the error message (UTF-8)
+//
+// A client may call any unary method either way; a plugin that answers
+// Open with Unimplemented is simply called through gRPC.
+type FastPathClient interface {
+	Open(ctx context.Context, in *FastPathRequest, opts ...grpc.CallOption) (*FastPathEndpoint, error)
+}
+
+type fastPathClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewFastPathClient(cc grpc.ClientConnInterface) FastPathClient {
+	return &fastPathClient{cc}
+}
+
+func (c *fastPathClient) Open(ctx context.Context, in *FastPathRequest, opts ...grpc.CallOption) (*FastPathEndpoint, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FastPathEndpoint)
+	err := c.cc.Invoke(ctx, FastPath_Open_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FastPathServer is the server API for FastPath service.
+// All implementations must embed UnimplementedFastPathServer
+// for forward compatibility.
+//
+// FastPath is served by every plugin beside its component. The gRPC
+// connection that go-plugin sets up costs several goroutine hand-offs per
+// call on each side; Open returns a Unix socket in the trial's
+// shared-memory directory on which the component's unary methods are
+// served directly instead: one frame each way, handled on the goroutine
+// that reads it. Frames are little-endian:
+//
+//	request: u32 length of the rest | u16 n | n bytes of the gRPC full
+//	         method name (/attnlab.v1.Attention/Forward) | i64 timeout in
+//	         nanoseconds (0: none) | the request message
+//	reply:   u32 length of the rest | u32 gRPC status code | the reply
+//	         message (code 0) or the error message (UTF-8)
+//
+// A client may call any unary method either way; a plugin that answers
+// Open with Unimplemented is simply called through gRPC.
+type FastPathServer interface {
+	Open(context.Context, *FastPathRequest) (*FastPathEndpoint, error)
+	mustEmbedUnimplementedFastPathServer()
+}
+
+// UnimplementedFastPathServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedFastPathServer struct{}
+
+func (UnimplementedFastPathServer) Open(context.Context, *FastPathRequest) (*FastPathEndpoint, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Open not implemented")
+}
+func (UnimplementedFastPathServer) mustEmbedUnimplementedFastPathServer() {}
+func (UnimplementedFastPathServer) testEmbeddedByValue()                  {}
+
+// UnsafeFastPathServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to FastPathServer will
+// result in compilation errors.
+type UnsafeFastPathServer interface {
+	mustEmbedUnimplementedFastPathServer()
+}
+
+func RegisterFastPathServer(s grpc.ServiceRegistrar, srv FastPathServer) {
+	// If the following call pancis, it indicates UnimplementedFastPathServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&FastPath_ServiceDesc, srv)
+}
+
+func _FastPath_Open_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FastPathRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FastPathServer).Open(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FastPath_Open_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FastPathServer).Open(ctx, req.(*FastPathRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// FastPath_ServiceDesc is the grpc.ServiceDesc for FastPath service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var FastPath_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "attnlab.v1.FastPath",
+	HandlerType: (*FastPathServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Open",
+			Handler:    _FastPath_Open_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "attnlab.proto",
+}
