@@ -11,4 +11,12 @@
 // which keeps a warmed-up training step allocation-free. A Do call made while
 // the pool is busy (from another goroutine, or from inside a job) runs its
 // parts serially on the calling goroutine, which is correct by the rule above.
+//
+// Workers poll for the next job for 50 µs before they park, and Do's
+// caller polls for them to finish before it blocks: a training step makes
+// hundreds of Do calls microseconds apart, and waking a parked thread on a
+// virtual machine whose idle CPU has halted costs tens of microseconds each
+// time (the reference model's two-thread step: 56 ms parking at once, 51 ms
+// polling). Idle parks them at once, for a process about to wait for
+// another; ATTNLAB_SPIN_US sets the polling time (0: park at once).
 package parallel

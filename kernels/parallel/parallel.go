@@ -1,9 +1,12 @@
 package parallel
 
 import (
+	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Job is work cut into parts. Run(part) must write only outputs that belong
@@ -19,19 +22,72 @@ type Func func(part int)
 // Run calls f(part).
 func (f Func) Run(part int) { f(part) }
 
+// Waking a parked goroutine on another thread costs tens of microseconds
+// on a virtual machine whose idle CPU has halted, and a training step makes
+// hundreds of Do calls, most of them a few microseconds apart. So a worker
+// that has finished its parts keeps polling for the next job for a while
+// (spin) before it parks on its channel, and Do's caller polls for the
+// workers to finish before it blocks. Between trial steps, or once Idle
+// says the process is about to wait for another one, the workers park and
+// give the cores back.
+var spin = 50 * time.Microsecond
+
+func init() {
+	// ATTNLAB_SPIN_US overrides the polling time (0 turns polling off),
+	// for measuring its effect.
+	if v, err := strconv.Atoi(os.Getenv("ATTNLAB_SPIN_US")); err == nil && v >= 0 {
+		spin = time.Duration(v) * time.Microsecond
+	}
+}
+
+const (
+	awake  = 0
+	parked = 1
+
+	waiting = 1 << 30 // in pool.pending: Do's caller is blocked on done
+)
+
+type worker struct {
+	job   atomic.Uint64 // generation of the last job Do gave this worker
+	state atomic.Int32  // awake or parked
+	wake  chan struct{} // Do sends here to wake a parked worker
+	_     [64]byte      // keep workers' hot fields on their own cache lines
+}
+
+// A crew is the set of workers one SetThreads started; retiring it closes
+// quit. Do hands a job to exactly the workers it counts in pending, by
+// raising their generation numbers, so no worker can take part in a job
+// it was not counted for.
+type crew struct {
+	gen     uint64 // the last job's generation (written under busy)
+	workers []*worker
+	quit    chan struct{}
+	retired atomic.Bool
+	idle    atomic.Bool   // Idle was called: park instead of polling
+	spin    time.Duration // spin when the crew was started
+}
+
 type pool struct {
 	busy    sync.Mutex // held while a job is being dispatched
 	threads int
-	wake    []chan struct{} // one per helper worker (threads-1 of them)
-	job     Job
-	parts   int64
-	next    atomic.Int64
-	wg      sync.WaitGroup
+	crew    *crew // threads-1 helpers
+
+	job   Job
+	parts int64
+	next  atomic.Int64
+
+	// pending counts the helpers still running the current job, plus
+	// waiting once Do's caller has given up polling and blocks on done.
+	// One word, so that the helper whose decrement ends the job sees in
+	// the same atomic step whether the caller is blocked; a separate flag
+	// let a late helper of one job wake the caller of the next.
+	pending atomic.Int32
+	done    chan struct{} // the last helper wakes a blocked caller here
 }
 
 var (
 	cfgMu sync.Mutex
-	p     = &pool{}
+	p     = &pool{done: make(chan struct{}, 1)}
 )
 
 func init() {
@@ -62,23 +118,91 @@ func setThreads(n int) int {
 	p.busy.Lock()
 	defer p.busy.Unlock()
 	prev := p.threads
-	for _, c := range p.wake {
-		close(c)
+	if c := p.crew; c != nil {
+		c.retired.Store(true)
+		close(c.quit)
 	}
-	p.wake = nil
+	c := &crew{quit: make(chan struct{}), spin: spin}
 	for i := 1; i < n; i++ {
-		c := make(chan struct{})
-		p.wake = append(p.wake, c)
-		go p.worker(c)
+		w := &worker{wake: make(chan struct{}, 1)}
+		c.workers = append(c.workers, w)
+		go p.work(c, w)
 	}
+	p.crew = c
 	p.threads = n
 	return prev
 }
 
-func (p *pool) worker(wake chan struct{}) {
-	for range wake {
+// Idle tells the pool that no job will come for a while (the process is
+// about to wait for another one): workers polling for the next job park at
+// once instead of taking a core the other process needs. The next Do wakes
+// them as usual.
+func Idle() {
+	cfgMu.Lock()
+	c := p.crew
+	cfgMu.Unlock()
+	if c != nil && len(c.workers) > 0 {
+		c.idle.Store(true)
+	}
+}
+
+// work is a helper's loop: wait for a job newer than seen, run its parts,
+// repeat.
+func (p *pool) work(c *crew, w *worker) {
+	var seen uint64
+	for {
+		g, ok := c.await(w, seen)
+		if !ok {
+			return
+		}
+		seen = g
 		p.drain()
-		p.wg.Done()
+		if p.pending.Add(-1) == waiting {
+			p.done <- struct{}{}
+		}
+	}
+}
+
+// await polls for a job other than seen for up to spin, then parks until
+// Do wakes the worker. It returns false when the worker's crew is retired.
+func (c *crew) await(w *worker, seen uint64) (uint64, bool) {
+	if c.spin > 0 {
+		start := time.Now()
+		for i := 1; ; i++ {
+			if g := w.job.Load(); g != seen {
+				return g, true
+			}
+			if i%64 == 0 {
+				if c.retired.Load() {
+					return 0, false
+				}
+				if c.idle.Load() || time.Since(start) > c.spin {
+					break
+				}
+			}
+		}
+	}
+	for {
+		w.state.Store(parked)
+		if g := w.job.Load(); g != seen {
+			if !w.state.CompareAndSwap(parked, awake) {
+				// Do saw us parked and has sent (or is sending) a wake-up:
+				// take it, so that the next one is not mistaken for it.
+				<-w.wake
+			}
+			return g, true
+		}
+		select {
+		case <-w.wake:
+			if g := w.job.Load(); g != seen {
+				return g, true
+			}
+			// A wake-up sent late: Do gave us the job we have already run
+			// (we saw it while polling, ran it and parked before Do got to
+			// wake us). Park again.
+		case <-c.quit:
+			return 0, false
+		}
 	}
 }
 
@@ -105,20 +229,42 @@ func Do(parts int, j Job) {
 		return
 	}
 	defer p.busy.Unlock()
-	helpers := min(len(p.wake), parts-1)
+	c := p.crew
+	helpers := min(len(c.workers), parts-1)
 	if helpers == 0 {
 		for i := range parts {
 			j.Run(i)
 		}
 		return
 	}
+	c.idle.Store(false)
 	p.job, p.parts = j, int64(parts)
 	p.next.Store(0)
-	p.wg.Add(helpers)
-	for _, c := range p.wake[:helpers] {
-		c <- struct{}{}
+	p.pending.Store(int32(helpers))
+	c.gen++
+	for _, w := range c.workers[:helpers] {
+		w.job.Store(c.gen)
+		if w.state.CompareAndSwap(parked, awake) {
+			w.wake <- struct{}{}
+		}
 	}
 	p.drain()
-	p.wg.Wait()
+	p.wait(c.spin)
 	p.job = nil
+}
+
+// wait returns once every helper of the current job has finished.
+func (p *pool) wait(spin time.Duration) {
+	if spin > 0 {
+		start := time.Now()
+		for i := 1; p.pending.Load() != 0; i++ {
+			if i%64 == 0 && time.Since(start) > spin {
+				break
+			}
+		}
+	}
+	if p.pending.Load() == 0 || p.pending.Add(waiting) == waiting {
+		return // every helper finished before it could see waiting
+	}
+	<-p.done
 }

@@ -100,3 +100,52 @@ func TestParkedWorkersWake(t *testing.T) {
 		}
 	}
 }
+
+// Every hand-off path gives each part exactly once: workers polling
+// (spin), workers parked at once (spin 0), and workers told to park by
+// Idle between jobs, with fewer parts than workers in between.
+func TestPollingParkedAndIdle(t *testing.T) {
+	prevSpin := spin
+	defer func() { spin = prevSpin }()
+	prev := SetThreads(3)
+	defer SetThreads(prev)
+	for _, s := range []time.Duration{0, time.Microsecond, 50 * time.Microsecond, time.Second} {
+		spin = s
+		SetThreads(3) // a crew that sees the new setting from the start
+		for i := range 200 {
+			parts := 1 + i%5
+			if i%7 == 0 {
+				Idle()
+			}
+			j := &countJob{hits: make([]atomic.Int32, parts)}
+			Do(parts, j)
+			for k := range j.hits {
+				if n := j.hits[k].Load(); n != 1 {
+					t.Fatalf("spin %v, round %d: part %d of %d ran %d times", s, i, k, parts, n)
+				}
+			}
+		}
+	}
+}
+
+// Many small jobs in a row, with the helper count changing between them:
+// every part runs exactly once even when a helper finishes a job it saw
+// while polling before Do has got round to waking it (the late wake-up
+// must not start the job a second time).
+func TestManySmallJobs(t *testing.T) {
+	prev := SetThreads(3)
+	defer SetThreads(prev)
+	j := &countJob{hits: make([]atomic.Int32, 4)}
+	for i := range 20000 {
+		parts := 2 + i%3
+		for k := range j.hits {
+			j.hits[k].Store(0)
+		}
+		Do(parts, j)
+		for k := range parts {
+			if n := j.hits[k].Load(); n != 1 {
+				t.Fatalf("job %d: part %d of %d ran %d times", i, k, parts, n)
+			}
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/attnlab/attnlab/kernels/parallel"
 	pb "github.com/attnlab/attnlab/plugins/proto/v1"
 )
 
@@ -122,6 +123,10 @@ func (f *fastServer) serve(c net.Conn) {
 			return
 		}
 		out = f.call(out[:0], method, timeout, msg)
+		// The reply ends this process's work until the next call: its
+		// kernel workers park now instead of polling while the caller
+		// (or the next component) needs the cores.
+		parallel.Idle()
 		if _, err := c.Write(out); err != nil {
 			return
 		}
@@ -245,6 +250,9 @@ func (f *fastConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method 
 }
 
 func (f *fastConn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	// This process waits from here until the reply: its kernel workers
+	// need not poll for work meanwhile.
+	parallel.Idle()
 	if strings.HasSuffix(method, "/Describe") || strings.HasSuffix(method, "/Init") || !f.mu.TryLock() {
 		return f.grpc.Invoke(ctx, method, args, reply, opts...)
 	}
