@@ -78,7 +78,8 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 		panic(fmt.Sprintf("blas.MulPacked: C is %d×%d with leading dimension %d and needs %d elements, has %d", m, n, ldc, (m-1)*ldc+n, len(c)))
 	}
 	nPad := (n + nr - 1) / nr * nr
-	scratch := getBuf(scratchLen(kern))
+	sp := getScratch(scratchLen(kern))
+	scratch := (*sp)[:scratchLen(kern)]
 	acc := 0
 	if accumulate {
 		acc = 1
@@ -88,5 +89,5 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 		macroKernel(kern, aSource{a: a, rs: rs, cs: cs, p0: p0}, 0, bp[nPad*p0:], m, n, kb, c, ldc, acc, scratch)
 		acc = 1
 	}
-	putBuf(scratch)
+	putScratch(sp)
 }

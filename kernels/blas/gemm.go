@@ -2,6 +2,7 @@ package blas
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/attnlab/attnlab/kernels/parallel"
 )
@@ -169,11 +170,12 @@ func (j *gemmJob) Run(part int) {
 	rows := min(j.rowsPer, j.m-i0)
 	jc := pj * j.kern.nc
 	cols := min(j.kern.nc, j.n-jc)
-	scratch := getBuf(scratchLen(j.kern))
+	sp := getScratch(scratchLen(j.kern))
+	scratch := (*sp)[:scratchLen(j.kern)]
 	src := inPlaceA(j.transA, j.a, j.lda, j.p0)
 	src.apack = j.apack
 	macroKernel(j.kern, src, i0, j.bpack[jc*kb:], rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, scratch)
-	putBuf(scratch)
+	putScratch(sp)
 }
 
 // aSource says where the micro-kernel reads A for one K block (columns
@@ -235,7 +237,8 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 		apack = getBuf(mPanels * mr * kcb)
 	}
 	bpack := getBuf(kern.nc * kcb)
-	scratch := getBuf(scratchLen(kern))
+	sp := getScratch(scratchLen(kern))
+	scratch := (*sp)[:scratchLen(kern)]
 	for p0 := 0; p0 < k; p0 += kern.kc {
 		kb := min(kern.kc, k-p0)
 		acc := 1
@@ -254,7 +257,7 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 			macroKernel(kern, src, 0, bpack, m, cols, kb, c[jc:], ldc, acc, scratch)
 		}
 	}
-	putBuf(scratch)
+	putScratch(sp)
 	putBuf(bpack)
 	if apack != nil {
 		putBuf(apack)
@@ -370,4 +373,33 @@ func putBuf(b []float32) {
 	bufMu.Lock()
 	bufFree = append(bufFree, b[:cap(b)])
 	bufMu.Unlock()
+}
+
+// The micro-kernel's scratch (an mr×nr tile and a packed mr×kc panel of A,
+// a few KiB) is taken for every small product, hundreds of thousands of
+// times in one tiled attention backward, from every worker at once: a
+// mutex there was a measurable share of the time on two threads. So the
+// scratches live in a few slots taken and returned with one atomic swap
+// each; like bufFree, the slots are never emptied by the GC.
+var scratchSlots [16]atomic.Pointer[[]float32]
+
+func getScratch(n int) *[]float32 {
+	for i := range scratchSlots {
+		if b := scratchSlots[i].Swap(nil); b != nil {
+			if cap(*b) >= n {
+				return b
+			}
+			scratchSlots[i].CompareAndSwap(nil, b)
+		}
+	}
+	b := make([]float32, n)
+	return &b
+}
+
+func putScratch(b *[]float32) {
+	for i := range scratchSlots {
+		if scratchSlots[i].CompareAndSwap(nil, b) {
+			return
+		}
+	}
 }
