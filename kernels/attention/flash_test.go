@@ -18,6 +18,8 @@ func TestFlashEqualsFull(t *testing.T) {
 		{3, 2, 200, 200, 16, true, true},
 		{1, 2, 100, 390, 64, true, true},
 		{1, 1, 129, 257, 8, false, true},
+		{1, 2, 700, 1100, 16, true, true}, // several 512-key blocks (small d)
+		{1, 1, 600, 600, 32, false, true}, // several 256-key blocks
 	} {
 		t.Run(c.String(), func(t *testing.T) {
 			q := randT(uint64(10*i), c.b, c.h, c.tq, c.d)

@@ -20,15 +20,15 @@ import (
 //	dK_j += dSᵀ·Q_i                  (line 16)
 //
 // with D_i = rowsum(dO_i ∘ O_i) (line 4). dK_j and dV_j accumulate in a
-// tiledKeys × D buffer that stays in cache and is added to dk and dv once
+// keyBlock(D) × D buffer that stays in cache and is added to dk and dv once
 // per key block, instead of once per query block as in the queries-outer
 // order; dQ_i accumulates in dq itself. The query-side operands
 // (scale·Q_iᵀ and dO_iᵀ packed (D, nr), Q_i and dO_i packed (nr, D), D_i
 // and L_i) are packed once per head, so the inner loop only multiplies.
 //
-// Key blocks lie on a fixed grid of tiledKeys keys. The pattern's spans,
+// Key blocks lie on a fixed grid of keyBlock(D) keys. The pattern's spans,
 // which may start anywhere (sliding windows), are cut at multiples of
-// tiledKeys and grouped by grid block with a stable counting sort, so a
+// keyBlock(D) and grouped by grid block with a stable counting sort, so a
 // block's pieces all fall into its buffer, dQ_i sums key blocks in
 // increasing order and dK_j, dV_j sum query blocks in increasing order,
 // for any thread count.
@@ -36,7 +36,7 @@ import (
 // Workspace per worker, for nq = ceil(Tq/nr) query blocks: the four
 // packed operands, 2·nq·nr·D floats for the transposed forms and
 // 2·nq·nr·ceil(D/nr)·nr for the row forms; D_i and L_i, 2·nq·nr floats;
-// Pᵀ and dSᵀ blocks (tiledKeys, nr), dK and dV blocks (tiledKeys, D) and
+// Pᵀ and dSᵀ blocks (keyBlock(D), nr), dK and dV blocks (keyBlock(D), D) and
 // a packed K block; and the pieces, 16 bytes each and held twice (in
 // query order, then sorted), one per (query block, key block) product.
 // At Tq = Tk = 4096, D = 64, nr = 32 that is 4 MiB of operands, 32 KiB
@@ -52,7 +52,7 @@ import (
 // (64 KiB).
 
 // tiledPiece is one product of the backward: query block qb against keys
-// [lo, hi), which lie in one grid block of tiledKeys.
+// [lo, hi), which lie in one grid block of keyBlock(D).
 type tiledPiece struct {
 	qb, lo, hi int32
 	dense      bool // see span
@@ -63,9 +63,9 @@ type tiledBackWS struct {
 	qT, doT       []float32 // (nq, PackedBLen(D, nr)): scale·Q_iᵀ, dO_iᵀ packed (D, nr)
 	qRows, doRows []float32 // (nq, PackedBLen(nr, D)): Q_i, dO_i packed (nr, D)
 	dsum, lse     []float32 // (nq·nr): D_i; L_i, +Inf where a query saw nothing and past Tq
-	p, ds         []float32 // (tiledKeys, nr): Pᵀ; dPᵀ, then dSᵀ
-	dk, dv        []float32 // (tiledKeys, D): dK_j, dV_j of the key block
-	kp            []float32 // PackedBLen(tiledKeys, D): K rows of a piece, for dQ
+	p, ds         []float32 // (keyBlock(D), nr): Pᵀ; dPᵀ, then dSᵀ
+	dk, dv        []float32 // (keyBlock(D), D): dK_j, dV_j of the key block
+	kp            []float32 // PackedBLen(keyBlock(D), D): K rows of a piece, for dQ
 	junk          []float32 // (nr) discarded sums
 	spans         []span
 	pieces        []tiledPiece // in query-block order
@@ -88,9 +88,10 @@ func getTiledBackWS(tq, d, nr int) *tiledBackWS {
 	w.qT, w.doT = grow(w.qT, nq*blas.PackedBLen(d, nr)), grow(w.doT, nq*blas.PackedBLen(d, nr))
 	w.qRows, w.doRows = grow(w.qRows, nq*blas.PackedBLen(nr, d)), grow(w.doRows, nq*blas.PackedBLen(nr, d))
 	w.dsum, w.lse = grow(w.dsum, nq*nr), grow(w.lse, nq*nr)
-	w.p, w.ds = grow(w.p, tiledKeys*nr), grow(w.ds, tiledKeys*nr)
-	w.dk, w.dv = grow(w.dk, tiledKeys*d), grow(w.dv, tiledKeys*d)
-	w.kp = grow(w.kp, blas.PackedBLen(tiledKeys, d))
+	kblk := keyBlock(d)
+	w.p, w.ds = grow(w.p, kblk*nr), grow(w.ds, kblk*nr)
+	w.dk, w.dv = grow(w.dk, kblk*d), grow(w.dv, kblk*d)
+	w.kp = grow(w.kp, blas.PackedBLen(kblk, d))
 	w.junk = grow(w.junk, nr)
 	return w
 }
@@ -120,9 +121,9 @@ func (ws *tiledBackWS) packQueries(q, dout, out, lse []float32, tq, d, nr int, s
 }
 
 // groupPieces cuts the spans of every query block of head h at multiples
-// of tiledKeys and sorts the pieces by key block, stably.
-func (ws *tiledBackWS) groupPieces(pat pattern, h, tq, tk, nr int) {
-	nkb := (tk + tiledKeys - 1) / tiledKeys
+// of kblk and sorts the pieces by key block, stably.
+func (ws *tiledBackWS) groupPieces(pat pattern, h, tq, tk, nr, kblk int) {
+	nkb := (tk + kblk - 1) / kblk
 	ws.first = growTo(ws.first, nkb+1)
 	clear(ws.first)
 	ws.pieces = ws.pieces[:0]
@@ -130,8 +131,8 @@ func (ws *tiledBackWS) groupPieces(pat pattern, h, tq, tk, nr int) {
 		ws.spans = pat.spans(ws.spans[:0], h, i0, min(nr, tq-i0))
 		for _, sp := range ws.spans {
 			for lo := sp.lo; lo < sp.hi; {
-				kb := lo / tiledKeys
-				hi := min(sp.hi, (kb+1)*tiledKeys)
+				kb := lo / kblk
+				hi := min(sp.hi, (kb+1)*kblk)
 				ws.pieces = append(ws.pieces, tiledPiece{int32(qb), int32(lo), int32(hi), sp.dense})
 				ws.first[kb+1]++
 				lo = hi
@@ -145,7 +146,7 @@ func (ws *tiledBackWS) groupPieces(pat pattern, h, tq, tk, nr int) {
 	// that is kb+1's start; shift back.
 	ws.sorted = growTo(ws.sorted, len(ws.pieces))
 	for _, pc := range ws.pieces {
-		kb := pc.lo / tiledKeys
+		kb := int(pc.lo) / kblk
 		ws.sorted[ws.first[kb]] = pc
 		ws.first[kb]++
 	}
@@ -174,7 +175,7 @@ func (j *tiledJob) backwardHead(part int) {
 	ws := getTiledBackWS(tq, d, nr)
 	defer tiledBackWSs.Put(ws)
 	ws.packQueries(q, dout, out, lse, tq, d, nr, j.scale)
-	ws.groupPieces(j.pat, h, tq, tk, nr)
+	ws.groupPieces(j.pat, h, tq, tk, nr, keyBlock(d))
 	nt, nrow := blas.PackedBLen(d, nr), blas.PackedBLen(nr, d)
 	for kb := range len(ws.first) - 1 {
 		pieces := ws.sorted[ws.first[kb]:ws.first[kb+1]]

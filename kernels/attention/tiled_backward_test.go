@@ -10,7 +10,7 @@ import (
 )
 
 // The backward's pieces cut each query block's spans at the key grid:
-// every piece lies in one block of tiledKeys keys, the pieces of a block
+// every piece lies in one block of kblk keys, the pieces of a block
 // come in query-block order, and together they cover each query block's
 // spans exactly once, unaligned windows and global keys included.
 func TestTiledPiecesOnKeyGrid(t *testing.T) {
@@ -19,8 +19,9 @@ func TestTiledPiecesOnKeyGrid(t *testing.T) {
 	p := newWindowPattern(tt, WindowOptions{Window: 100, Global: []int{0, 300, 999}})
 	defer windowPatterns.Put(p)
 	ws := &tiledBackWS{}
-	ws.groupPieces(p, 0, tt, tt, nr)
-	nkb := (tt + tiledKeys - 1) / tiledKeys
+	kblk := keyBlock(64)
+	ws.groupPieces(p, 0, tt, tt, nr, kblk)
+	nkb := (tt + kblk - 1) / kblk
 	if len(ws.first) != nkb+1 || int(ws.first[nkb]) != len(ws.sorted) {
 		t.Fatalf("first = %v for %d pieces, want %d key blocks", ws.first, len(ws.sorted), nkb)
 	}
@@ -28,7 +29,7 @@ func TestTiledPiecesOnKeyGrid(t *testing.T) {
 	for kb := range nkb {
 		prev := tiledPiece{qb: -1}
 		for _, pc := range ws.sorted[ws.first[kb]:ws.first[kb+1]] {
-			if int(pc.lo) < kb*tiledKeys || int(pc.hi) > (kb+1)*tiledKeys || pc.lo >= pc.hi {
+			if int(pc.lo) < kb*kblk || int(pc.hi) > (kb+1)*kblk || pc.lo >= pc.hi {
 				t.Fatalf("piece %+v is not inside key block %d", pc, kb)
 			}
 			if pc.qb < prev.qb || pc.qb == prev.qb && pc.lo < prev.hi {
