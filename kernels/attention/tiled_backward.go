@@ -22,7 +22,9 @@ import (
 // with D_i = rowsum(dO_i ∘ O_i) (line 4). dK_j and dV_j accumulate in a
 // keyBlock(D) × D buffer that stays in cache and is added to dk and dv once
 // per key block, instead of once per query block as in the queries-outer
-// order; dQ_i accumulates in dq itself. The query-side operands
+// order; dQ_i accumulates transposed, as dQ_iᵀ = Σ_j K_jᵀ·dS_ijᵀ, in a
+// (D, nr) block per query block (dSᵀ is then already the packed operand
+// and each product is nr wide, not D), added to dq at the end. The query-side operands
 // (scale·Q_iᵀ and dO_iᵀ packed (D, nr), Q_i and dO_i packed (nr, D), D_i
 // and L_i) are packed once per head, so the inner loop only multiplies.
 //
@@ -36,11 +38,12 @@ import (
 // Workspace per worker, for nq = ceil(Tq/nr) query blocks: the four
 // packed operands, 2·nq·nr·D floats for the transposed forms and
 // 2·nq·nr·ceil(D/nr)·nr for the row forms; D_i and L_i, 2·nq·nr floats;
-// Pᵀ and dSᵀ blocks (keyBlock(D), nr), dK and dV blocks (keyBlock(D), D) and
-// a packed K block; and the pieces, 16 bytes each and held twice (in
-// query order, then sorted), one per (query block, key block) product.
-// At Tq = Tk = 4096, D = 64, nr = 32 that is 4 MiB of operands, 32 KiB
-// of D_i and L_i, 128 KiB of blocks and 128 KiB of pieces: linear in T
+// Pᵀ and dSᵀ blocks (keyBlock(D), nr), dK and dV blocks (keyBlock(D), D);
+// dQ_iᵀ of every query block, nq·D·nr floats; and the pieces, 16 bytes
+// each and held twice (in query order, then sorted), one per (query block,
+// key block) product. At Tq = Tk = 4096, D = 64, nr = 32 that is 4 MiB of
+// operands, 1 MiB of dQᵀ, 32 KiB of D_i and L_i, 128 KiB of blocks and
+// 128 KiB of pieces: linear in T
 // but for the pieces, which grow with the products computed (Tq·Tk/4096
 // when dense), a 512th of the score block bytes they stand for.
 //
@@ -65,7 +68,7 @@ type tiledBackWS struct {
 	dsum, lse     []float32 // (nq·nr): D_i; L_i, +Inf where a query saw nothing and past Tq
 	p, ds         []float32 // (keyBlock(D), nr): Pᵀ; dPᵀ, then dSᵀ
 	dk, dv        []float32 // (keyBlock(D), D): dK_j, dV_j of the key block
-	kp            []float32 // PackedBLen(keyBlock(D), D): K rows of a piece, for dQ
+	dqT           []float32 // (nq, D, nr): dQ_iᵀ of every query block
 	junk          []float32 // (nr) discarded sums
 	spans         []span
 	pieces        []tiledPiece // in query-block order
@@ -91,7 +94,7 @@ func getTiledBackWS(tq, d, nr int) *tiledBackWS {
 	kblk := keyBlock(d)
 	w.p, w.ds = grow(w.p, kblk*nr), grow(w.ds, kblk*nr)
 	w.dk, w.dv = grow(w.dk, kblk*d), grow(w.dv, kblk*d)
-	w.kp = grow(w.kp, blas.PackedBLen(kblk, d))
+	w.dqT = grow(w.dqT, nq*d*nr)
 	w.junk = grow(w.junk, nr)
 	return w
 }
@@ -176,6 +179,7 @@ func (j *tiledJob) backwardHead(part int) {
 	defer tiledBackWSs.Put(ws)
 	ws.packQueries(q, dout, out, lse, tq, d, nr, j.scale)
 	ws.groupPieces(j.pat, h, tq, tk, nr, keyBlock(d))
+	clear(ws.dqT)
 	nt, nrow := blas.PackedBLen(d, nr), blas.PackedBLen(nr, d)
 	for kb := range len(ws.first) - 1 {
 		pieces := ws.sorted[ws.first[kb]:ws.first[kb+1]]
@@ -190,7 +194,6 @@ func (j *tiledJob) backwardHead(part int) {
 		dkb, dvb := ws.dk[:(hi-lo)*d], ws.dv[:(hi-lo)*d] // (hi-lo, D): rows lo.. of dK_j, dV_j
 		clear(dkb)
 		clear(dvb)
-		kpLo, kpHi := -1, -1 // the keys packed in ws.kp
 		for _, pc := range pieces {
 			qb := int(pc.qb)
 			i0, w := qb*nr, min(nr, tq-qb*nr)
@@ -206,16 +209,25 @@ func (j *tiledJob) backwardHead(part int) {
 			blas.MulPacked(n, nr, d, v[j0*d:], d, 1, doT, false, ds, nr)
 			// dSᵀ = scale · P ∘ (dP − D)
 			vmath.SoftmaxGradCols(ds, p, ws.dsum[i0:i0+nr], j.scale)
-			// dQ_i (w, D) += dS (w, n) · K_j (n, D), dS read from dSᵀ
-			if j0 != kpLo || j0+n != kpHi {
-				blas.PackB(ws.kp, false, n, d, 1, k[j0*d:], d)
-				kpLo, kpHi = j0, j0+n
-			}
-			blas.MulPacked(w, d, n, ds, 1, nr, ws.kp, true, dq[i0*d:], d)
+			// dQ_iᵀ (D, nr) += K_jᵀ (D, n) · dSᵀ (n, nr): dSᵀ with nr
+			// columns is already B packed, and every product is nr wide
+			// (dQ_i (w, D) += dS·K_j is only D wide: half the
+			// micro-kernel's panel at D = 16).
+			blas.MulPacked(d, nr, n, k[j0*d:], 1, d, ds, true, ws.dqT[qb*d*nr:(qb+1)*d*nr], nr)
 			// dK_j (n, D) += dSᵀ (n, w) · Q_i (w, D)
 			blas.MulPacked(n, d, w, ds, nr, 1, qRows, true, dkb[(j0-lo)*d:], d)
 		}
 		vmath.Axpy(1, dkb, dk[lo*d:hi*d])
 		vmath.Axpy(1, dvb, dv[lo*d:hi*d])
+	}
+	// dq (Tq, D) += the dQ_iᵀ blocks, transposed.
+	for i0, qb := 0, 0; i0 < tq; i0, qb = i0+nr, qb+1 {
+		blk := ws.dqT[qb*d*nr : (qb+1)*d*nr]
+		for c := range min(nr, tq-i0) {
+			row := dq[(i0+c)*d : (i0+c+1)*d]
+			for i := range row {
+				row[i] += blk[i*nr+c]
+			}
+		}
 	}
 }
