@@ -49,8 +49,6 @@ func pluginDir(t testing.TB) string {
 			"attention-stdout":    "./harness/testdata/plugins/stdout",
 			"attention-version2":  "./harness/testdata/plugins/version2",
 		}
-		args := []string{"build", "-o", buildDir + "/"}
-		_ = args
 		for name, pkg := range targets {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(buildDir, name), pkg)
 			cmd.Dir = moduleRoot()
