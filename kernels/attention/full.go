@@ -281,12 +281,7 @@ func (j *fullJob) backwardHead(part int) {
 		if dq != nil {
 			// dQ_blkᵀ (D, nr) = Kᵀ (D, kmax) · dSᵀ (kmax, nr)
 			blas.MulPacked(d, nr, kmax, k, 1, d, dsb, false, ws.oT, nr)
-			for ii := range w {
-				row := dq[(i0+ii)*d : (i0+ii+1)*d]
-				for x := range row {
-					row[x] += ws.oT[x*nr+ii]
-				}
-			}
+			addRowsT(dq[i0*d:], ws.oT, w, d, nr)
 		}
 		if dk != nil {
 			// dK (kmax, D) += dSᵀ (kmax, w) · Q_blk (w, D)

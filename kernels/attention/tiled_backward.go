@@ -24,9 +24,10 @@ import (
 // per key block, instead of once per query block as in the queries-outer
 // order; dQ_i accumulates transposed, as dQ_iᵀ = Σ_j K_jᵀ·dS_ijᵀ, in a
 // (D, nr) block per query block (dSᵀ is then already the packed operand
-// and each product is nr wide, not D), added to dq at the end. The query-side operands
-// (scale·Q_iᵀ and dO_iᵀ packed (D, nr), Q_i and dO_i packed (nr, D), D_i
-// and L_i) are packed once per head, so the inner loop only multiplies.
+// and each product is nr wide, not D), added to dq at the end. The
+// query-side operands (scale·Q_iᵀ and dO_iᵀ packed (D, nr), Q_i and dO_i
+// packed (nr, D), D_i and L_i) are packed once per head, so the inner loop
+// only multiplies.
 //
 // Key blocks lie on a fixed grid of keyBlock(D) keys. The pattern's spans,
 // which may start anywhere (sliding windows), are cut at multiples of
@@ -222,12 +223,18 @@ func (j *tiledJob) backwardHead(part int) {
 	}
 	// dq (Tq, D) += the dQ_iᵀ blocks, transposed.
 	for i0, qb := 0, 0; i0 < tq; i0, qb = i0+nr, qb+1 {
-		blk := ws.dqT[qb*d*nr : (qb+1)*d*nr]
-		for c := range min(nr, tq-i0) {
-			row := dq[(i0+c)*d : (i0+c+1)*d]
-			for i := range row {
-				row[i] += blk[i*nr+c]
-			}
+		addRowsT(dq[i0*d:], ws.dqT[qb*d*nr:(qb+1)*d*nr], min(nr, tq-i0), d, nr)
+	}
+}
+
+// addRowsT adds to the w rows of dst (w, d) the first w columns of xT
+// (d, nr), transposed: the products that run nr queries wide leave their
+// per-query results as columns.
+func addRowsT(dst, xT []float32, w, d, nr int) {
+	for c := range w {
+		row := dst[c*d : (c+1)*d]
+		for i := range row {
+			row[i] += xT[i*nr+c]
 		}
 	}
 }

@@ -79,7 +79,7 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 	}
 	nPad := (n + nr - 1) / nr * nr
 	sp := getScratch(scratchLen(kern))
-	scratch := (*sp)[:scratchLen(kern)]
+	scratch := *sp
 	acc := 0
 	if accumulate {
 		acc = 1

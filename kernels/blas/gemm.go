@@ -171,7 +171,7 @@ func (j *gemmJob) Run(part int) {
 	jc := pj * j.kern.nc
 	cols := min(j.kern.nc, j.n-jc)
 	sp := getScratch(scratchLen(j.kern))
-	scratch := (*sp)[:scratchLen(j.kern)]
+	scratch := *sp
 	src := inPlaceA(j.transA, j.a, j.lda, j.p0)
 	src.apack = j.apack
 	macroKernel(j.kern, src, i0, j.bpack[jc*kb:], rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, scratch)
@@ -238,7 +238,7 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 	}
 	bpack := getBuf(kern.nc * kcb)
 	sp := getScratch(scratchLen(kern))
-	scratch := (*sp)[:scratchLen(kern)]
+	scratch := *sp
 	for p0 := 0; p0 < k; p0 += kern.kc {
 		kb := min(kern.kc, k-p0)
 		acc := 1
@@ -383,10 +383,12 @@ func putBuf(b []float32) {
 // each; like bufFree, the slots are never emptied by the GC.
 var scratchSlots [16]atomic.Pointer[[]float32]
 
+// getScratch returns a scratch of length n; give it back with putScratch.
 func getScratch(n int) *[]float32 {
 	for i := range scratchSlots {
 		if b := scratchSlots[i].Swap(nil); b != nil {
 			if cap(*b) >= n {
+				*b = (*b)[:n]
 				return b
 			}
 			scratchSlots[i].CompareAndSwap(nil, b)

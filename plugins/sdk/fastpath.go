@@ -45,8 +45,11 @@ const maxFrame = 64 << 20
 type fastServer struct {
 	pb.UnimplementedFastPathServer
 
-	mu       sync.Mutex
-	methods  map[string]fastMethod
+	// methods is filled by register before the gRPC server starts and
+	// only read afterwards, so calls look methods up without a lock.
+	methods map[string]fastMethod
+
+	mu       sync.Mutex // guards the listener
 	listener net.Listener
 	dir      string
 }
@@ -61,8 +64,6 @@ func newFastServer() *fastServer { return &fastServer{methods: map[string]fastMe
 // register makes desc's unary methods, implemented by srv, callable
 // through the fast path.
 func (f *fastServer) register(desc *grpc.ServiceDesc, srv any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	for _, m := range desc.Methods {
 		f.methods["/"+desc.ServiceName+"/"+m.MethodName] = fastMethod{srv: srv, h: m.Handler}
 	}
@@ -135,9 +136,7 @@ func (f *fastServer) serve(c net.Conn) {
 
 // call runs one method and appends its reply frame to out.
 func (f *fastServer) call(out []byte, method string, timeout time.Duration, msg []byte) []byte {
-	f.mu.Lock()
 	m, ok := f.methods[method]
-	f.mu.Unlock()
 	if !ok {
 		return replyErr(out, codes.Unimplemented, fmt.Sprintf("fast path: unknown method %q", method))
 	}
