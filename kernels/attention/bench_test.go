@@ -52,6 +52,19 @@ func BenchmarkAttention(b *testing.B) {
 	}
 }
 
+// BenchmarkAttentionLRA measures every variant at the shape of
+// configs/lra-efficiency.yaml's attention: batch 4, 4 heads of 16, 1024
+// to 4096 tokens, no mask. At head dim 16 every product is short in one
+// dimension, so the ranking can differ from BenchmarkAttention's (head
+// dim 64).
+func BenchmarkAttentionLRA(b *testing.B) {
+	for _, v := range benchVariants() {
+		b.Run("variant="+v.name, func(b *testing.B) {
+			attntest.BenchShape(b, v.impl, attntest.BenchDims{Batch: 4, Heads: 4, HeadDim: 16}, 1024, 2048, 4096)
+		})
+	}
+}
+
 // BenchmarkAttentionUnfused is the reference for BenchmarkAttention,
 // measured in the same run: the textbook computation a framework performs
 // (scores = Q·Kᵀ with one Gemm per head, a row softmax, out = P·V with a

@@ -62,6 +62,10 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 		kern = kern.alt // e.g. head dim 64: 8 full panels instead of 5 and an edge
 	}
 	nr, kc := kern.nr, kern.kc
+	nPad := (n + nr - 1) / nr * nr // the packed layout's width, whichever kernel reads it
+	if kern.half != nil && n <= kern.half.nr {
+		kern = kern.half // e.g. head dim 16: no FMAs spent on the padding
+	}
 	if k == 0 {
 		if !accumulate {
 			scaleC(m, n, 0, c, ldc)
@@ -77,7 +81,6 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 	if ldc < n || len(c) < (m-1)*ldc+n {
 		panic(fmt.Sprintf("blas.MulPacked: C is %d×%d with leading dimension %d and needs %d elements, has %d", m, n, ldc, (m-1)*ldc+n, len(c)))
 	}
-	nPad := (n + nr - 1) / nr * nr
 	sp := getScratch(scratchLen(kern))
 	scratch := *sp
 	acc := 0

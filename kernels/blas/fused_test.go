@@ -2,6 +2,7 @@ package blas
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/attnlab/attnlab/kernels/internal/kerneltest"
@@ -11,7 +12,7 @@ import (
 // transposed (rs=1, cs=lda) must both match the naive product.
 func TestMulPacked(t *testing.T) {
 	eachKernel(t, func(t *testing.T) {
-		for _, s := range [][3]int{{1, 1, 1}, {13, 33, 7}, {64, 32, 1024}, {37, 70, 300}, {100, 5, 64}, {8, 32, 32}} {
+		for _, s := range [][3]int{{1, 1, 1}, {13, 33, 7}, {64, 32, 1024}, {37, 70, 300}, {100, 5, 64}, {8, 32, 32}, {48, 16, 500}, {37, 16, 33}, {512, 16, 32}} {
 			m, n, k := s[0], s[1], s[2]
 			for _, transA := range []bool{false, true} {
 				for _, transB := range []bool{false, true} {
@@ -73,4 +74,36 @@ func TestMulPackedAllocatesNothing(t *testing.T) {
 	}); got != 0 {
 		t.Errorf("PackB+MulPacked allocated %v times per call", got)
 	}
+}
+
+// MulPacked's half-width kernel (n <= nr/2) gives the same bits as the
+// full-width kernel on the same packed B: every element is the same sum.
+func TestHalfKernelMatchesFullWidth(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		half := active.half
+		if half == nil {
+			t.Skip("no half-width kernel")
+		}
+		for _, s := range [][3]int{{512, 16, 32}, {37, 16, 500}, {16, 9, 1}, {40, 1, 70}} {
+			m, n, k := s[0], s[1], s[2]
+			a := kerneltest.Rand(1, m*k, 1)
+			b := kerneltest.Rand(2, k*n, 1)
+			c0 := kerneltest.Rand(3, m*n, 1)
+			bp := make([]float32, PackedBLen(k, n))
+			PackB(bp, false, k, n, 1, b, n)
+			for _, accum := range []bool{false, true} {
+				got := append([]float32(nil), c0...)
+				MulPacked(m, n, k, a, k, 1, bp, accum, got, n)
+				want := append([]float32(nil), c0...)
+				active.half = nil
+				MulPacked(m, n, k, a, k, 1, bp, accum, want, n)
+				active.half = half
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("m=%d n=%d k=%d acc=%v: element %d is %v with the half kernel, %v without", m, n, k, accum, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	})
 }

@@ -11,8 +11,8 @@
 // so one kernel serves packed A panels (rs=1, cs=mr), a transposed matrix
 // read in place (rs=1, cs=lda) and a row-major matrix read in place
 // (rs=lda, cs=1). Rows are reached from base registers holding rows 0, 3,
-// 6 and 9 plus the row stride scaled by 1 or 2, so each k step advances
-// only the bases.
+// 6, 9, 12 and 15 plus the row stride scaled by 1 or 2, so each k step
+// advances only the bases.
 package main
 
 import (
@@ -28,15 +28,23 @@ type spec struct {
 	reg    string // "Z" or "Y"
 	lanes  int
 	bcasts int // rotating broadcast registers
+	// bstep is the B micro-panel's step in floats, when it is wider than
+	// the tile (0: nr): the half-width kernel reads the first 16 columns
+	// of panels packed 32 wide.
+	bstep int
+	// ebcast: FMAs take A from memory with an embedded broadcast instead
+	// of through a broadcast register (one instruction per FMA).
+	ebcast bool
 }
 
 var specs = []spec{
 	{name: "kernelAVX512x12", mr: 12, vecs: 2, reg: "Z", lanes: 16, bcasts: 4},
 	{name: "kernelAVX512x8", mr: 8, vecs: 2, reg: "Z", lanes: 16, bcasts: 6},
+	{name: "kernelAVX512x16n16", mr: 16, vecs: 1, reg: "Z", lanes: 16, bcasts: 6, bstep: 32, ebcast: true},
 	{name: "kernelAVX2x6", mr: 6, vecs: 2, reg: "Y", lanes: 8, bcasts: 2},
 }
 
-var bases = []string{"AX", "R10", "R11", "R12"}
+var bases = []string{"AX", "R10", "R11", "R12", "SI", "DI"}
 
 func main() {
 	var b bytes.Buffer
@@ -54,6 +62,9 @@ func main() {
 		vbytes := s.lanes * 4
 		w("")
 		w("// func %s(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int)", s.name)
+		if s.bstep != 0 {
+			w("// B micro-panel steps are %d floats, of which the kernel reads the first %d.", s.bstep, nr)
+		}
 		w("// %d×%d tile; %s0-%s%d accumulate, %s%d-%s%d hold B, %s%d-%s%d broadcast A.", s.mr, nr, s.reg, s.reg, acc-1, s.reg, breg, s.reg, breg+s.vecs-1, s.reg, bc, s.reg, bc+s.bcasts-1)
 		w("TEXT ·%s(SB), NOSPLIT, $0-64", s.name)
 		w("\tMOVQ k+0(FP), CX")
@@ -95,6 +106,12 @@ func main() {
 			case 2:
 				addr = fmt.Sprintf("(%s)(R8*2)", base)
 			}
+			if s.ebcast {
+				for v := 0; v < s.vecs; v++ {
+					w("\tVFMADD231PS.BCST %s, %s%d, %s%d", addr, s.reg, breg+v, s.reg, i*s.vecs+v)
+				}
+				continue
+			}
 			br := bc + i%s.bcasts
 			w("\tVBROADCASTSS %s, %s%d", addr, s.reg, br)
 			for v := 0; v < s.vecs; v++ {
@@ -104,7 +121,11 @@ func main() {
 		for i := 0; i < nb; i++ {
 			w("\tADDQ R9, %s", bases[i])
 		}
-		w("\tADDQ $%d, BX", nr*4)
+		bstep := nr
+		if s.bstep != 0 {
+			bstep = s.bstep
+		}
+		w("\tADDQ $%d, BX", bstep*4)
 		w("\tDECQ CX")
 		w("\tJNZ %sloop", s.name)
 		w("%sstore:", s.name)

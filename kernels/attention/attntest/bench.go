@@ -25,7 +25,15 @@ var BenchSeqs = []int{256, 1024, 2048, 4096}
 // the ms/op metric and, for a Footprint, cache-MB. Buffers are allocated
 // and the variant warmed up before timing, as a training loop would.
 func Bench(b *testing.B, impl Impl, seqs ...int) {
-	const heads, hd = 8, 64
+	BenchShape(b, impl, BenchDims{Batch: 1, Heads: 8, HeadDim: 64}, seqs...)
+}
+
+// BenchDims is the shape BenchShape measures at each sequence length.
+type BenchDims struct{ Batch, Heads, HeadDim int }
+
+// BenchShape is Bench on another batch size, head count and head dim.
+func BenchShape(b *testing.B, impl Impl, dims BenchDims, seqs ...int) {
+	batch, heads, hd := dims.Batch, dims.Heads, dims.HeadDim
 	if len(seqs) == 0 {
 		seqs = BenchSeqs
 	}
@@ -35,8 +43,8 @@ func Bench(b *testing.B, impl Impl, seqs ...int) {
 				b.Run(fmt.Sprintf("seq=%d/threads=%d/pass=%s", seq, th, pass), func(b *testing.B) {
 					prev := parallel.SetThreads(th)
 					defer parallel.SetThreads(prev)
-					q := randTensor(1, 1, heads, seq, hd)
-					k, v := randTensor(2, 1, heads, seq, hd), randTensor(3, 1, heads, seq, hd)
+					q := randTensor(1, batch, heads, seq, hd)
+					k, v := randTensor(2, batch, heads, seq, hd), randTensor(3, batch, heads, seq, hd)
 					out := tensor.New(q.Shape...)
 					dq, dk, dv := tensor.New(q.Shape...), tensor.New(k.Shape...), tensor.New(v.Shape...)
 					run := func() {
