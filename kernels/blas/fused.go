@@ -63,9 +63,7 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 	}
 	nr, kc := kern.nr, kern.kc
 	nPad := (n + nr - 1) / nr * nr // the packed layout's width, whichever kernel reads it
-	if kern.half != nil && n <= kern.half.nr {
-		kern = kern.half // e.g. head dim 16: no FMAs spent on the padding
-	}
+	kern = kern.forWidth(n)        // e.g. head dim 16: no FMAs spent on the padding
 	if k == 0 {
 		if !accumulate {
 			scaleC(m, n, 0, c, ldc)

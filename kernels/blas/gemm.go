@@ -94,6 +94,7 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 	if !transA && kern.alt != nil && packRowsA(lda, kern.mr) && !packRowsA(lda, kern.alt.mr) {
 		kern = kern.alt
 	}
+	kern = kern.forWidth(n)
 	if k == 0 || alpha == 0 || beta != 0 && beta != 1 {
 		scaleC(m, n, beta, c, ldc)
 		if k == 0 || alpha == 0 {
@@ -123,8 +124,9 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 	if packing {
 		j.apack = getBuf(mPanels * mr * kern.kc)
 	}
-	nPanels := (n + kern.nr - 1) / kern.nr
-	j.bpack = getBuf(nPanels * kern.nr * kern.kc)
+	bw := kern.bstep()
+	nPanels := (n + bw - 1) / bw
+	j.bpack = getBuf(nPanels * bw * kern.kc)
 	for p0 := 0; p0 < k; p0 += kern.kc {
 		j.p0, j.kb = p0, min(kern.kc, k-p0)
 		j.acc = 1
@@ -150,7 +152,7 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 }
 
 func (j *gemmJob) Run(part int) {
-	mr, nr, kb := j.kern.mr, j.kern.nr, j.kb
+	mr, nr, kb := j.kern.mr, j.kern.bstep(), j.kb
 	switch j.phase {
 	case phasePackA:
 		r0 := part * panelsPerPackPart * mr
@@ -228,15 +230,17 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 		}
 		beta = 1
 	}
-	mr := kern.mr
+	kern = kern.forWidth(n)
+	mr, bw := kern.mr, kern.bstep()
 	mPanels := (m + mr - 1) / mr
 	kcb := min(kern.kc, k)
+	ncPad := (kern.nc + bw - 1) / bw * bw // a B block's packed width
 	var apack []float32
 	packing := !transA && packRowsA(lda, mr)
 	if packing {
 		apack = getBuf(mPanels * mr * kcb)
 	}
-	bpack := getBuf(kern.nc * kcb)
+	bpack := getBuf(ncPad * kcb)
 	sp := getScratch(scratchLen(kern))
 	scratch := *sp
 	for p0 := 0; p0 < k; p0 += kern.kc {
@@ -252,8 +256,8 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 		src.apack = apack
 		for jc := 0; jc < n; jc += kern.nc {
 			cols := min(kern.nc, n-jc)
-			packB(bpack, transB, b, ldb, p0, kb, jc, cols, kern.nr)
-			scaleB(bpack[:kern.nc*kb], alpha)
+			packB(bpack, transB, b, ldb, p0, kb, jc, cols, bw)
+			scaleB(bpack[:ncPad*kb], alpha)
 			macroKernel(kern, src, 0, bpack, m, cols, kb, c[jc:], ldc, acc, scratch)
 		}
 	}

@@ -63,7 +63,7 @@ func TestGemmAgainstNaive(t *testing.T) {
 		r := rng.New(11)
 		var cases []gemmCase
 		// Fixed awkward shapes: edges of every tile size, k across kc blocks.
-		for _, s := range [][3]int{{1, 1, 1}, {12, 32, 8}, {13, 33, 7}, {6, 16, 1}, {5, 3, 300}, {37, 65, 257}, {100, 1, 64}, {1, 100, 64}, {64, 513, 9}, {13, 33, 1024}, {25, 70, 2048}, {0, 5, 5}, {5, 0, 5}, {5, 5, 0}} {
+		for _, s := range [][3]int{{1, 1, 1}, {12, 32, 8}, {13, 33, 7}, {6, 16, 1}, {5, 3, 300}, {37, 65, 257}, {100, 1, 64}, {1, 100, 64}, {64, 513, 9}, {13, 33, 1024}, {25, 70, 2048}, {4096, 16, 64}, {300, 16, 1000}, {2050, 9, 130}, {0, 5, 5}, {5, 0, 5}, {5, 5, 0}} {
 			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
 				cases = append(cases, gemmCase{tr[0], tr[1], s[0], s[1], s[2], 1, 0, 0})
 			}

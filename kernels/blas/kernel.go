@@ -25,6 +25,25 @@ type microKernel struct {
 	// as under the full-width kernel (a sum from zero in k order, then
 	// stored or added), so results do not depend on which of the two ran.
 	half *microKernel
+	// step is the width of the packed B micro-panels the kernel reads
+	// (floats per k step); 0 means nr.
+	step int
+}
+
+// bstep is the width B must be packed with for kern.
+func (k *microKernel) bstep() int {
+	if k.step != 0 {
+		return k.step
+	}
+	return k.nr
+}
+
+// forWidth returns the kernel to use for a product n columns wide.
+func (k *microKernel) forWidth(n int) *microKernel {
+	if k.half != nil && n <= k.half.nr {
+		return k.half
+	}
+	return k
 }
 
 // kernels lists the micro-kernels this CPU can run, fastest first; the first

@@ -29,7 +29,7 @@ func asmKernels() []*microKernel {
 		// The half-width kernel reads 16 of the 32 columns of each packed
 		// step: for products only 16 wide (head dimension 16), where the
 		// others would spend half their FMAs on padding.
-		half := &microKernel{name: "avx512x16n16", mr: 16, nr: 16, kc: 384, nc: 16, fn: kernelAVX512x16n16}
+		half := &microKernel{name: "avx512x16n16", mr: 16, nr: 16, kc: 384, nc: 16, step: 32, fn: kernelAVX512x16n16}
 		k8 := &microKernel{name: "avx512x8", mr: 8, nr: 32, kc: 384, nc: 256, fn: kernelAVX512x8, half: half}
 		ks = append(ks, &microKernel{name: "avx512", mr: 12, nr: 32, kc: 384, nc: 256, fn: kernelAVX512x12, alt: k8, half: half}, k8)
 	}
