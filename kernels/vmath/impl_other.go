@@ -21,6 +21,7 @@ func geluErfImpl(dst, x []float32)         { geluErfGo(dst, nil, x, nil) }
 func geluErfGradImpl(dx, x, dy []float32)  { geluErfGo(nil, dx, x, dy) }
 
 func sumVec(x []float32) (int, float32)                                        { return 0, 0 }
+func dotVec(a, b []float32) (int, float32)                                     { return 0, 0 }
 func sumSqDevVec(x []float32, m float32) (int, float32)                        { return 0, 0 }
 func normApplyVec(y, x, w, b []float32, m, s float32) int                      { return 0 }
 func normGradSumsVec(w, dy, x []float32, m, s float32) (int, float32, float32) { return 0, 0, 0 }

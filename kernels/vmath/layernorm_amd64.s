@@ -235,3 +235,42 @@ ploop:
 pdone:
 	VZEROUPPER
 	RET
+
+// func dotAVX512(a, b *float32, n int) float32
+// Σ a[i]·b[i] over n (a multiple of 16) elements: products rounded, then
+// added (no fused multiply-add), in two 16-lane accumulators like Sum's.
+TEXT ·dotAVX512(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	SHRQ $4, CX
+	JZ ddone
+	TESTQ $1, CX
+	JZ dpairs
+	VMOVUPS (SI), Z2
+	VMULPS (DI), Z2, Z2
+	VADDPS Z2, Z0, Z0
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JZ ddone
+dpairs:
+	SHRQ $1, CX
+dloop:
+	VMOVUPS (SI), Z2
+	VMULPS (DI), Z2, Z2
+	VADDPS Z2, Z0, Z0
+	VMOVUPS 64(SI), Z3
+	VMULPS 64(DI), Z3, Z3
+	VADDPS Z3, Z1, Z1
+	ADDQ $128, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ dloop
+ddone:
+	HSUM
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -8,6 +8,9 @@ package vmath
 func sumAVX512(x *float32, n int) float32
 
 //go:noescape
+func dotAVX512(a, b *float32, n int) float32
+
+//go:noescape
 func sumSqDevAVX512(x *float32, n int, m float32) float32
 
 //go:noescape
@@ -34,6 +37,14 @@ func sumVec(x []float32) (int, float32) {
 		return 0, 0
 	}
 	return n, sumAVX512(&x[0], n)
+}
+
+func dotVec(a, b []float32) (int, float32) {
+	n := avx512Prefix(a)
+	if n == 0 {
+		return 0, 0
+	}
+	return n, dotAVX512(&a[0], &b[0], n)
 }
 
 func sumSqDevVec(x []float32, m float32) (int, float32) {

@@ -47,9 +47,18 @@ func Scale(x []float32, s float32) {
 	}
 }
 
-// Dot returns sum(a[i]*b[i]) over len(a) elements, accumulated in float32
-// with eight interleaved partial sums.
+// Dot returns sum(a[i]*b[i]) over len(a) elements, accumulated in float32:
+// on the AVX-512 path in two 16-lane accumulators over the longest
+// multiple-of-16 prefix, plus the Go path's sum of the rest (as Sum); on
+// the Go path with eight interleaved partial sums. A result depends only
+// on the inputs and the path.
 func Dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	n, s := dotVec(a, b)
+	return s + dotGo(a[n:], b[n:])
+}
+
+func dotGo(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3, s4, s5, s6, s7 float32
 	i := 0

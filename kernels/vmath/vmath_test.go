@@ -1,6 +1,7 @@
 package vmath
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -155,13 +156,19 @@ func TestVectorPathsAgree(t *testing.T) {
 
 func TestDotAxpyMaxScale(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
+		// Lengths around the 16- and 32-element strides of the AVX-512
+		// path (one accumulator or both, and a Go tail).
+		for _, n := range []int{0, 1, 15, 16, 37, 48, 64, 256, 1001} {
+			a := kerneltest.Rand(uint64(n), n, 1)
+			b := kerneltest.Rand(uint64(n)+1, n, 1)
+			var want float64
+			for i := range a {
+				want += float64(a[i]) * float64(b[i])
+			}
+			kerneltest.Close(t, fmt.Sprintf("Dot/n=%d", n), []float32{Dot(a, b)}, []float32{float32(want)}, kerneltest.Tol{Abs: 1e-5 * float64(n+1), Rel: 1e-5})
+		}
 		a := kerneltest.Rand(1, 37, 1)
 		b := kerneltest.Rand(2, 37, 1)
-		var want float64
-		for i := range a {
-			want += float64(a[i]) * float64(b[i])
-		}
-		kerneltest.Close(t, "Dot", []float32{Dot(a, b)}, []float32{float32(want)}, kerneltest.Tol{Abs: 1e-5})
 		y := append([]float32(nil), b...)
 		Axpy(2, a, y)
 		for i := range y {
