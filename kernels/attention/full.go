@@ -24,7 +24,10 @@ func (o Options) scale(d int) float32 {
 }
 
 // CacheShape is the shape of the probability cache that FullForward fills
-// and FullBackward reads: (B, H, ceil(Tq/nr), Tk, nr).
+// and FullBackward reads: (B, H, ceil(Tq/nr), Tk, nr). Under the causal
+// mask, a query block's rows for the keys past its last query are zero
+// probabilities that FullForward does not write and FullBackward does not
+// read (they are about half the cache).
 func CacheShape(b, h, tq, tk int) []int {
 	_, nr, _ := blas.Panel()
 	return []int{b, h, (tq + nr - 1) / nr, tk, nr}
@@ -185,7 +188,6 @@ func (j *fullJob) forwardHead(part int) {
 		kmax := j.keys(i0, w)
 		p := att[blk*tk*nr : blk*tk*nr+tk*nr] // (Tk, nr): Pᵀ of this block
 		if kmax == 0 {
-			clear(p)
 			clearRows(out[i0*d : (i0+w)*d])
 			continue
 		}
@@ -196,7 +198,6 @@ func (j *fullJob) forwardHead(part int) {
 			j.mask(p, b, i0, kmax, nr)
 		}
 		softmaxCols(p[:kmax*nr], ws.m, ws.sum)
-		clear(p[kmax*nr:])
 		// Oᵀ (D, nr) = Vᵀ (D, kmax) · Pᵀ (kmax, nr)
 		blas.MulPacked(d, nr, kmax, v, 1, d, p, false, ws.oT, nr)
 		for ii := range w {
