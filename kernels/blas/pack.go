@@ -62,12 +62,20 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, cols, nr in
 	for c0 := 0; c0 < cols; c0 += nr {
 		panel := dst[(c0/nr)*nr*kb : (c0/nr+1)*nr*kb]
 		w := min(nr, cols-c0)
-		if !transB {
+		switch {
+		case !transB && w == 32 && nr == 32:
+			// A whole 32-wide step is one fixed-size copy, inlined as
+			// vector moves; copy's memmove call cost as much as the move.
+			for p := range kb {
+				o := (p0+p)*ldb + j0 + c0
+				*(*[32]float32)(panel[p*32 : p*32+32]) = *(*[32]float32)(b[o : o+32])
+			}
+		case !transB:
 			for p := range kb {
 				src := b[(p0+p)*ldb+j0+c0 : (p0+p)*ldb+j0+c0+w]
 				copy(panel[p*nr:p*nr+w], src)
 			}
-		} else {
+		default:
 			for jj := range w {
 				col := b[(j0+c0+jj)*ldb+p0 : (j0+c0+jj)*ldb+p0+kb]
 				for p, v := range col {
