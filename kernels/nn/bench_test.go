@@ -78,3 +78,21 @@ func BenchmarkGELU(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBiasGradient is LinearBackward's bias gradient alone (the sum
+// of dout's rows) for the reference model's widest layer and for the LRA
+// encoder's at 4096 tokens, one thread.
+func BenchmarkBiasGradient(b *testing.B) {
+	defer parallel.SetThreads(parallel.SetThreads(1))
+	for _, s := range [][2]int{{2048, 512}, {16384, 256}} {
+		n, c := s[0], s[1]
+		b.Run(fmt.Sprintf("rows=%d/cols=%d", n, c), func(b *testing.B) {
+			dout := randTensor(rng.New(1), n, c)
+			db := tensor.New(c)
+			for b.Loop() {
+				addColumnSums(db.Data, dout.Data, n, c)
+			}
+			perElem(b, n*c)
+		})
+	}
+}

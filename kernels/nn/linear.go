@@ -117,14 +117,7 @@ func (j *colSumJob) Run(part int) {
 	clear(acc)
 	r := lo
 	for ; r+4 <= hi; r += 4 {
-		r0 := j.src[r*c : (r+1)*c]
-		r1 := j.src[(r+1)*c : (r+2)*c][:len(r0)]
-		r2 := j.src[(r+2)*c : (r+3)*c][:len(r0)]
-		r3 := j.src[(r+3)*c : (r+4)*c][:len(r0)]
-		acc := acc[:len(r0)]
-		for i, v := range r0 {
-			acc[i] += (v + r1[i]) + (r2[i] + r3[i])
-		}
+		vmath.AddSum4(acc, j.src[r*c:(r+1)*c], j.src[(r+1)*c:(r+2)*c], j.src[(r+2)*c:(r+3)*c], j.src[(r+3)*c:(r+4)*c])
 	}
 	for ; r < hi; r++ {
 		vmath.Axpy(1, j.src[r*c:(r+1)*c], acc)

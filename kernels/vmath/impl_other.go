@@ -33,3 +33,5 @@ func maxVec(x []float32) (int, float32, bool)   { return 0, 0, false }
 func axpyVec(alpha float32, x, y []float32) int { return 0 }
 
 func mulVec(x, y []float32) int { return 0 }
+
+func addSum4Vec(acc, a, b, c, d []float32) int { return 0 }

@@ -42,3 +42,15 @@ func mulVec(x, y []float32) int {
 	mulAVX512(&x[0], &y[0], n)
 	return n
 }
+
+//go:noescape
+func addSum4AVX512(acc, a, b, c, d *float32, n int)
+
+func addSum4Vec(acc, a, b, c, d []float32) int {
+	n := avx512Prefix(acc)
+	if n == 0 {
+		return 0
+	}
+	addSum4AVX512(&acc[0], &a[0], &b[0], &c[0], &d[0], n)
+	return n
+}

@@ -81,3 +81,31 @@ uloop:
 udone:
 	VZEROUPPER
 	RET
+
+// func addSum4AVX512(acc, a, b, c, d *float32, n int)
+// acc[i] += (a[i] + b[i]) + (c[i] + d[i]) for i < n, in the Go loop's
+// order, so every path gives the same bits.
+TEXT ·addSum4AVX512(SB), NOSPLIT, $0-48
+	MOVQ acc+0(FP), DI
+	MOVQ a+8(FP), R8
+	MOVQ b+16(FP), R9
+	MOVQ c+24(FP), R10
+	MOVQ d+32(FP), R11
+	MOVQ n+40(FP), CX
+	XORQ AX, AX
+	SHRQ $4, CX
+	JZ s4done
+s4loop:
+	VMOVUPS (R8)(AX*1), Z0
+	VADDPS (R9)(AX*1), Z0, Z0
+	VMOVUPS (R10)(AX*1), Z1
+	VADDPS (R11)(AX*1), Z1, Z1
+	VADDPS Z1, Z0, Z0
+	VADDPS (DI)(AX*1), Z0, Z0
+	VMOVUPS Z0, (DI)(AX*1)
+	ADDQ $64, AX
+	DECQ CX
+	JNZ s4loop
+s4done:
+	VZEROUPPER
+	RET

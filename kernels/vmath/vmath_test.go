@@ -206,3 +206,21 @@ func BenchmarkExp(b *testing.B) {
 		})
 	}
 }
+
+// AddSum4 gives the Go loop's bits on every path, over lengths around the
+// 16-lane stride.
+func TestAddSum4(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 15, 16, 17, 48, 70} {
+			a, b := kerneltest.Rand(1, n, 1), kerneltest.Rand(2, n, 1)
+			c, d := kerneltest.Rand(3, n, 1), kerneltest.Rand(4, n, 1)
+			acc := kerneltest.Rand(5, n, 1)
+			want := append([]float32(nil), acc...)
+			for i := range want {
+				want[i] += (a[i] + b[i]) + (c[i] + d[i])
+			}
+			AddSum4(acc, a, b, c, d)
+			kerneltest.Identical(t, fmt.Sprintf("n=%d", n), acc, want)
+		}
+	})
+}
