@@ -26,9 +26,11 @@ func LinearForward(out, inp, weight, bias *tensor.Tensor) error {
 	n, c, oc := inp.Rows(), inp.Cols(), weight.Shape[0]
 	var beta float32
 	if bias != nil {
-		for i := range n {
-			copy(out.Data[i*oc:(i+1)*oc], bias.Data)
-		}
+		j := biasJobs.Get()
+		*j = biasRowsJob{span: rowSpan(n, oc, maxParts), bias: bias.Data[:oc], out: out.Data}
+		parallel.Do(j.parts(), j)
+		*j = biasRowsJob{}
+		biasJobs.Put(j)
 		beta = 1
 	}
 	blas.Gemm(false, true, n, oc, c, 1, inp.Data, c, weight.Data, c, beta, out.Data, oc)
@@ -67,6 +69,23 @@ func LinearBackward(dinp, dweight, dbias, dout, inp, weight *tensor.Tensor) erro
 		addColumnSums(dbias.Data, dout.Data, n, oc)
 	}
 	return nil
+}
+
+// biasRowsJob copies bias into every row of out (n × len(bias)); a part
+// is a range of rows.
+type biasRowsJob struct {
+	span
+	bias, out []float32
+}
+
+var biasJobs parallel.FreeList[biasRowsJob]
+
+func (j *biasRowsJob) Run(part int) {
+	lo, hi := j.bounds(part)
+	c := len(j.bias)
+	for r := lo; r < hi; r++ {
+		copy(j.out[r*c:(r+1)*c], j.bias)
+	}
 }
 
 // colSumJob sums the rows of src (n × c, row-major); a part is a range of
