@@ -2,6 +2,7 @@ package transformer
 
 import (
 	"github.com/attnlab/attnlab/kernels/nn"
+	"github.com/attnlab/attnlab/kernels/parallel"
 	"github.com/attnlab/attnlab/kernels/tensor"
 )
 
@@ -24,13 +25,7 @@ func (m *model) Backward(dout *tensor.Tensor) error {
 	if !tensor.SameShape(dout.Shape, m.logits.Shape) || len(dout.Data) != len(m.logits.Data) {
 		return errorf("Backward: dout has shape %s and %d elements, want the logits' shape %s", tensor.FormatShape(dout.Shape), len(dout.Data), tensor.FormatShape(m.logits.Shape))
 	}
-	for _, s := range []*stack{m.enc, m.dec} {
-		if s != nil {
-			for _, g := range s.grads {
-				g.Zero()
-			}
-		}
-	}
+	m.zeroGrads()
 	top := m.top()
 	if m.clsW != nil {
 		if err := m.classifyBackward(top, dout); err != nil {
@@ -52,3 +47,22 @@ func (m *model) Backward(dout *tensor.Tensor) error {
 	}
 	return nil
 }
+
+// zeroGrads zeroes every activation gradient, the tensors split between
+// the kernel pool's threads (a step's activation gradients are tens of
+// megabytes).
+func (m *model) zeroGrads() {
+	z := &m.zero
+	z.ts = z.ts[:0]
+	for _, s := range []*stack{m.enc, m.dec} {
+		if s != nil {
+			z.ts = append(z.ts, s.grads...)
+		}
+	}
+	parallel.Do(len(z.ts), z)
+}
+
+// zeroJob zeroes one tensor per part.
+type zeroJob struct{ ts []*tensor.Tensor }
+
+func (z *zeroJob) Run(part int) { z.ts[part].Zero() }

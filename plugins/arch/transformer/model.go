@@ -18,6 +18,7 @@ func New() sdk.Architecture { return &model{} }
 // Activations are allocated once for the largest batch and sequences and
 // resized (see view) per Forward.
 type model struct {
+	zero zeroJob // Backward's zeroing of the activation gradients
 	hp   hparams
 	attn sdk.AttentionLayers
 	// paddingMask is whether attn accepts a key-padding mask.
