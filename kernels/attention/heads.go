@@ -1,6 +1,9 @@
 package attention
 
-import "github.com/attnlab/attnlab/kernels/tensor"
+import (
+	"github.com/attnlab/attnlab/kernels/parallel"
+	"github.com/attnlab/attnlab/kernels/tensor"
+)
 
 // SplitHeads copies a fused projection qkv (B, T, 3C), laid out as
 // [q | k | v] along the last dimension, into q, k and v of shape
@@ -45,23 +48,28 @@ func headDims(c *tensor.Checker, q, qkv *tensor.Tensor) (b, h, t, d int) {
 // permuteHeads moves data between (B, T, 3, H, D) and three (B, H, T, D)
 // tensors; back accumulates into qkv instead of copying out of it.
 func permuteHeads(qkv, q, k, v []float32, b, h, t, d int, back bool) {
+	j := headsJobs.Get()
+	*j = headsJob{qkv: qkv, q: q, k: k, v: v, b: b, h: h, t: t, d: d, back: back, split: true}
+	runHeads(j)
+}
+
+func (j *headsJob) permute(bi, t0, t1 int) {
+	qkv, h, t, d := j.qkv, j.h, j.t, j.d
 	c := h * d
-	dst := [3][]float32{q, k, v}
-	for bi := range b {
-		for ti := range t {
-			row := qkv[(bi*t+ti)*3*c : (bi*t+ti+1)*3*c]
-			for part := range 3 {
-				for hi := range h {
-					src := row[part*c+hi*d : part*c+hi*d+d]
-					o := ((bi*h+hi)*t + ti) * d
-					x := dst[part][o : o+d]
-					if back {
-						for i, g := range x {
-							src[i] += g
-						}
-					} else {
-						copy(x, src)
+	dst := [3][]float32{j.q, j.k, j.v}
+	for ti := t0; ti < t1; ti++ {
+		row := qkv[(bi*t+ti)*3*c : (bi*t+ti+1)*3*c]
+		for part := range 3 {
+			for hi := range h {
+				src := row[part*c+hi*d : part*c+hi*d+d]
+				o := ((bi*h+hi)*t + ti) * d
+				x := dst[part][o : o+d]
+				if j.back {
+					for i, g := range x {
+						src[i] += g
 					}
+				} else {
+					copy(x, src)
 				}
 			}
 		}
@@ -107,20 +115,64 @@ func mergeDims(c *tensor.Checker, y *tensor.Tensor) (b, h, t, d int) {
 }
 
 func mergeHeads(out, y []float32, b, h, t, d int, back bool) {
+	j := headsJobs.Get()
+	*j = headsJob{qkv: out, q: y, b: b, h: h, t: t, d: d, back: back}
+	runHeads(j)
+}
+
+func (j *headsJob) merge(bi, t0, t1 int) {
+	out, y, h, t, d := j.qkv, j.q, j.h, j.t, j.d
 	c := h * d
-	for bi := range b {
-		for ti := range t {
-			for hi := range h {
-				o := out[(bi*t+ti)*c+hi*d : (bi*t+ti)*c+hi*d+d]
-				s := y[((bi*h+hi)*t+ti)*d : ((bi*h+hi)*t+ti+1)*d]
-				if back {
-					for i, g := range o {
-						s[i] += g
-					}
-				} else {
-					copy(o, s)
+	for ti := t0; ti < t1; ti++ {
+		for hi := range h {
+			o := out[(bi*t+ti)*c+hi*d : (bi*t+ti)*c+hi*d+d]
+			s := y[((bi*h+hi)*t+ti)*d : ((bi*h+hi)*t+ti+1)*d]
+			if j.back {
+				for i, g := range o {
+					s[i] += g
 				}
+			} else {
+				copy(o, s)
 			}
 		}
+	}
+}
+
+// headsJob is one head permutation (split: qkv ↔ q, k, v; otherwise
+// merge: qkv is out and q is y), cut into parts of up to headsRows
+// positions of one sequence; parts write disjoint rows, so results do not
+// depend on the thread count.
+type headsJob struct {
+	qkv, q, k, v []float32
+	b, h, t, d   int
+	back, split  bool
+	perSeq       int // parts per sequence
+}
+
+const headsRows = 64
+
+var headsJobs parallel.FreeList[headsJob]
+
+// runHeads runs j (serially when it is small) and returns it to the list.
+func runHeads(j *headsJob) {
+	j.perSeq = (j.t + headsRows - 1) / headsRows
+	if j.b*j.t*j.h*j.d < 1<<15 {
+		for part := range j.b * j.perSeq {
+			j.Run(part)
+		}
+	} else {
+		parallel.Do(j.b*j.perSeq, j)
+	}
+	*j = headsJob{}
+	headsJobs.Put(j)
+}
+
+func (j *headsJob) Run(part int) {
+	bi, blk := part/j.perSeq, part%j.perSeq
+	t0, t1 := blk*headsRows, min(j.t, (blk+1)*headsRows)
+	if j.split {
+		j.permute(bi, t0, t1)
+	} else {
+		j.merge(bi, t0, t1)
 	}
 }

@@ -1,15 +1,27 @@
 package attention
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/attnlab/attnlab/kernels/internal/kerneltest"
+	"github.com/attnlab/attnlab/kernels/parallel"
 	"github.com/attnlab/attnlab/kernels/tensor"
 )
 
 func TestSplitAndMergeHeads(t *testing.T) {
-	b, h, tt, d := 2, 3, 5, 4
+	// A small shape (run serially) and one cut into parts of 64 positions
+	// on two threads, with a short last part.
+	for _, s := range [][4]int{{2, 3, 5, 4}, {3, 4, 130, 32}} {
+		t.Run(fmt.Sprint(s), func(t *testing.T) {
+			defer parallel.SetThreads(parallel.SetThreads(2))
+			testSplitAndMergeHeads(t, s[0], s[1], s[2], s[3])
+		})
+	}
+}
+
+func testSplitAndMergeHeads(t *testing.T, b, h, tt, d int) {
 	c := h * d
 	qkv := randT(1, b, tt, 3*c)
 	q, k, v := tensor.New(b, h, tt, d), tensor.New(b, h, tt, d), tensor.New(b, h, tt, d)
@@ -52,10 +64,11 @@ func TestSplitAndMergeHeads(t *testing.T) {
 	}
 	kerneltest.Close(t, "merge adjoint", []float32{float32(kerneltest.Dot(out.Data, g.Data))}, []float32{float32(kerneltest.Dot(q.Data, dy.Data))}, kerneltest.Tol{Rel: 1e-5})
 
-	if err := SplitHeads(q, k, v, tensor.New(b, tt, 3*c+1)); err == nil || !strings.Contains(err.Error(), "qkv must have shape (2, 5, 36)") {
+	wantQKV, wantOut := fmt.Sprintf("qkv must have shape (%d, %d, %d)", b, tt, 3*c), fmt.Sprintf("out must have shape (%d, %d, %d)", b, tt, c)
+	if err := SplitHeads(q, k, v, tensor.New(b, tt, 3*c+1)); err == nil || !strings.Contains(err.Error(), wantQKV) {
 		t.Fatalf("bad qkv: %v", err)
 	}
-	if err := MergeHeads(tensor.New(b, tt, c+1), q); err == nil || !strings.Contains(err.Error(), "out must have shape (2, 5, 12)") {
+	if err := MergeHeads(tensor.New(b, tt, c+1), q); err == nil || !strings.Contains(err.Error(), wantOut) {
 		t.Fatalf("bad out: %v", err)
 	}
 }
