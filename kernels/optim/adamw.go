@@ -1,6 +1,10 @@
 package optim
 
-import "math"
+import (
+	"math"
+
+	"github.com/attnlab/attnlab/kernels/parallel"
+)
 
 // AdamWConfig holds AdamW's hyper-parameters. Start from DefaultAdamW: the
 // zero value is invalid (Eps must be positive).
@@ -34,7 +38,21 @@ type AdamW struct {
 	params []Param
 	m, v   [][]float32 // first and second moments, one per parameter
 	steps  int
+	job    adamJob
 }
+
+// adamJob is one Step's update, cut into parts of at most adamChunk
+// elements of one parameter; elements are independent, so the parts run
+// on the kernel pool and the result does not depend on the thread count.
+type adamJob struct {
+	o                                            *AdamW
+	chunks                                       []adamChunkRef // built once: the parameters do not change
+	decay, b1, omb1, b2, omb2, bc2sqrt, eps, neg float32
+}
+
+type adamChunkRef struct{ param, lo, hi int }
+
+const adamChunk = 16 << 10
 
 // NewAdamW validates cfg and params and allocates the moment buffers.
 func NewAdamW(params []Param, cfg AdamWConfig) (*AdamW, error) {
@@ -93,27 +111,43 @@ func (o *AdamW) Step(lr float32) error {
 		eps     = float32(o.cfg.Eps)
 		negStep = float32(-(lr64 / bc1))
 	)
-	for i, p := range o.params {
-		w := p.Value.Data
-		g, m, v := p.Grad.Data[:len(w)], o.m[i][:len(w)], o.v[i][:len(w)]
-		doDecay := !p.NoDecay && o.cfg.WeightDecay != 0
-		// Operation order follows PyTorch's kernels: mul_ then add_
-		// (alpha), mul_ then addcmul_ ((value·g)·g), sqrt, divide, add ε,
-		// addcdiv_ ((value·m)/denom). float32(...) conversions forbid FMA.
-		for j := range w {
-			x := w[j]
-			if doDecay {
-				x *= decay
+	j := &o.job
+	j.o = o
+	if j.chunks == nil {
+		for i, p := range o.params {
+			for lo := 0; lo < len(p.Value.Data); lo += adamChunk {
+				j.chunks = append(j.chunks, adamChunkRef{i, lo, min(len(p.Value.Data), lo+adamChunk)})
 			}
-			gj := g[j]
-			mj := float32(m[j]*b1) + float32(omb1*gj)
-			vj := float32(v[j]*b2) + float32(float32(omb2*gj)*gj)
-			denom := float32(sqrt32(vj)/bc2sqrt) + eps
-			m[j], v[j] = mj, vj
-			w[j] = x + float32(negStep*mj)/denom
 		}
 	}
+	j.decay, j.b1, j.omb1, j.b2, j.omb2, j.bc2sqrt, j.eps, j.neg = decay, b1, omb1, b2, omb2, bc2sqrt, eps, negStep
+	parallel.Do(len(j.chunks), j)
 	return nil
+}
+
+func (j *adamJob) Run(part int) {
+	ch := j.chunks[part]
+	o, p := j.o, j.o.params[ch.param]
+	w := p.Value.Data[ch.lo:ch.hi]
+	g, m, v := p.Grad.Data[ch.lo:ch.hi], o.m[ch.param][ch.lo:ch.hi], o.v[ch.param][ch.lo:ch.hi]
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	doDecay := !p.NoDecay && o.cfg.WeightDecay != 0
+	decay, b1, omb1, b2, omb2, bc2sqrt, eps, negStep := j.decay, j.b1, j.omb1, j.b2, j.omb2, j.bc2sqrt, j.eps, j.neg
+	// Operation order follows PyTorch's kernels: mul_ then add_
+	// (alpha), mul_ then addcmul_ ((value·g)·g), sqrt, divide, add ε,
+	// addcdiv_ ((value·m)/denom). float32(...) conversions forbid FMA.
+	for i := range w {
+		x := w[i]
+		if doDecay {
+			x *= decay
+		}
+		gi := g[i]
+		mi := float32(m[i]*b1) + float32(omb1*gi)
+		vi := float32(v[i]*b2) + float32(float32(omb2*gi)*gi)
+		denom := float32(sqrt32(vi)/bc2sqrt) + eps
+		m[i], v[i] = mi, vi
+		w[i] = x + float32(negStep*mi)/denom
+	}
 }
 
 // sqrt32 is the correctly rounded float32 square root (a float64 square

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/attnlab/attnlab/kernels/internal/kerneltest"
+	"github.com/attnlab/attnlab/kernels/parallel"
 	"github.com/attnlab/attnlab/kernels/tensor"
 )
 
@@ -247,5 +248,32 @@ func TestStepAllocatesNothing(t *testing.T) {
 	ps := mk()
 	if a := testing.AllocsPerRun(50, func() { ZeroGrad(ps); ClipGradNorm(ps, 1) }); a != 0 {
 		t.Errorf("ZeroGrad+ClipGradNorm allocate %v times per call", a)
+	}
+}
+
+// AdamW's update runs on the kernel pool in chunks of a parameter: the
+// result is the same to the bit on one thread and on several, with a
+// parameter spanning several chunks and one shorter than a chunk.
+func TestAdamWSameOnAnyThreadCount(t *testing.T) {
+	var ref [][]float32
+	for _, th := range []int{1, 2, 3} {
+		prev := parallel.SetThreads(th)
+		ps := []Param{param("w", kerneltest.Rand(1, 3*adamChunk+5, 1), kerneltest.Rand(2, 3*adamChunk+5, 1)), param("b", kerneltest.Rand(3, 7, 1), kerneltest.Rand(4, 7, 1))}
+		opt, err := NewAdamW(ps, DefaultAdamW())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if err := opt.Step(1e-2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		parallel.SetThreads(prev)
+		if ref == nil {
+			ref = [][]float32{ps[0].Value.Data, ps[1].Value.Data}
+			continue
+		}
+		kerneltest.Identical(t, "w", ps[0].Value.Data, ref[0])
+		kerneltest.Identical(t, "b", ps[1].Value.Data, ref[1])
 	}
 }
