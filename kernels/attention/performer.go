@@ -137,6 +137,7 @@ type performerWS struct {
 	mq, mk    []float32 // (Tq), (Tk) causal stabiliser at each query and key
 	visible   []bool    // (Tk) key not hidden by the mask
 	rowSum    []float32 // (Tk)
+	ones      []float32 // (m) all 1
 }
 
 var performerWSs parallel.FreeList[performerWS]
@@ -148,6 +149,12 @@ func (j *performerJob) workspace() *performerWS {
 	ws.dfq, ws.dfk = grow(ws.dfq, tq*m), grow(ws.dfk, tk*m)
 	ws.kv, ws.dkv = grow(ws.kv, m*d), grow(ws.dkv, m*d)
 	ws.z, ws.dz = grow(ws.z, m), grow(ws.dz, m)
+	if len(ws.ones) != m || m > 0 && ws.ones[0] != 1 {
+		ws.ones = grow(ws.ones, m)
+		for i := range ws.ones {
+			ws.ones[i] = 1
+		}
+	}
 	ws.dnum = grow(ws.dnum, tq*d)
 	ws.den, ws.dden, ws.mq = grow(ws.den, tq), grow(ws.dden, tq), grow(ws.mq, tq)
 	ws.mk, ws.rowSum = grow(ws.mk, tk), grow(ws.rowSum, tk)
@@ -188,9 +195,7 @@ func (j *performerJob) Run(part int) {
 		}
 		kk := k[i*d : (i+1)*d]
 		half := j.c * j.c * vmath.Dot(kk, kk) / 2
-		for r := range row {
-			row[r] -= half
-		}
+		vmath.Axpy(-half, ws.ones, row) // row[r] - half: (-half)·1 is exact
 	}
 	switch {
 	case j.causal && j.backward:
@@ -213,6 +218,20 @@ func (j *performerJob) keyFeatures(ws *performerWS) {
 		return
 	}
 	vmath.ExpSubSum(ws.fk, ws.fk, mx)
+}
+
+// keySums sets z = φ(K)ᵀ·1, the key features' column sums, four rows at
+// a time.
+func (j *performerJob) keySums(ws *performerWS) {
+	tk, m := j.tk, j.m
+	clear(ws.z)
+	i := 0
+	for ; i+4 <= tk; i += 4 {
+		vmath.AddSum4(ws.z, ws.fk[i*m:(i+1)*m], ws.fk[(i+1)*m:(i+2)*m], ws.fk[(i+2)*m:(i+3)*m], ws.fk[(i+3)*m:(i+4)*m])
+	}
+	for ; i < tk; i++ {
+		vmath.Axpy(1, ws.fk[i*m:(i+1)*m], ws.z)
+	}
 }
 
 // outputs sets out_i = num_i / den_i, or zero where den_i is 0.
@@ -238,10 +257,7 @@ func (j *performerJob) forwardHead(part int, ws *performerWS) {
 	j.keyFeatures(ws)
 	// KV (m, D) = φ(K)ᵀ·V; z (m) = φ(K)ᵀ·1.
 	blas.Gemm(true, false, m, d, tk, 1, ws.fk, m, v, d, 0, ws.kv, d)
-	clear(ws.z)
-	for i := range tk {
-		vmath.Axpy(1, ws.fk[i*m:(i+1)*m], ws.z)
-	}
+	j.keySums(ws)
 	// num (Tq, D) = φ(Q)·KV, written into out; den = φ(Q)·z.
 	blas.Gemm(false, false, tq, d, m, 1, ws.fq, m, ws.kv, d, 0, out, d)
 	for i := range tq {
@@ -267,10 +283,7 @@ func (j *performerJob) backwardHead(part int, ws *performerWS) {
 	}
 	j.keyFeatures(ws)
 	blas.Gemm(true, false, m, d, tk, 1, ws.fk, m, v, d, 0, ws.kv, d)
-	clear(ws.z)
-	for i := range tk {
-		vmath.Axpy(1, ws.fk[i*m:(i+1)*m], ws.z)
-	}
+	j.keySums(ws)
 	// dnum_i = dO_i / den_i and dden_i = −dO_i·out_i / den_i.
 	for i := range tq {
 		den := vmath.Dot(ws.fq[i*m:(i+1)*m], ws.z)
