@@ -13,7 +13,7 @@ import (
 func TestSplitAndMergeHeads(t *testing.T) {
 	// A small shape (run serially) and one cut into parts of 64 positions
 	// on two threads, with a short last part.
-	for _, s := range [][4]int{{2, 3, 5, 4}, {3, 4, 130, 32}} {
+	for _, s := range [][4]int{{2, 3, 5, 4}, {2, 4, 9, 16}, {3, 4, 130, 32}} {
 		t.Run(fmt.Sprint(s), func(t *testing.T) {
 			defer parallel.SetThreads(parallel.SetThreads(2))
 			testSplitAndMergeHeads(t, s[0], s[1], s[2], s[3])
@@ -79,4 +79,24 @@ func extractThird(qkv []float32, rows, c, part int) []float32 {
 		out = append(out, qkv[r*3*c+part*c:r*3*c+part*c+c]...)
 	}
 	return out
+}
+
+// BenchmarkSplitHeads splits a fused projection into heads at the
+// reference model's shape and the LRA encoder's at 4096 tokens, one
+// thread.
+func BenchmarkSplitHeads(b *testing.B) {
+	defer parallel.SetThreads(parallel.SetThreads(1))
+	for _, s := range [][4]int{{8, 4, 256, 32}, {4, 4, 4096, 16}} {
+		bs, h, tt, d := s[0], s[1], s[2], s[3]
+		b.Run(fmt.Sprintf("B=%d/H=%d/T=%d/D=%d", bs, h, tt, d), func(b *testing.B) {
+			qkv := randT(1, bs, tt, 3*h*d)
+			q, k, v := tensor.New(bs, h, tt, d), tensor.New(bs, h, tt, d), tensor.New(bs, h, tt, d)
+			for b.Loop() {
+				if err := SplitHeads(q, k, v, qkv); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(qkv.Data)), "ns/elem")
+		})
+	}
 }
