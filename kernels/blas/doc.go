@@ -10,7 +10,11 @@
 //
 // Micro-kernels (chosen at start-up by CPU feature, see kernel.go):
 //
-//	avx512  12×32 tile, 24 zmm accumulators, two 512-bit FMAs per A value
+//	avx512  12×32 tile, 24 zmm accumulators, two 512-bit FMAs per A value;
+//	        8×32 where it tiles m exactly (avx512x8); and 16×16
+//	        (avx512x16n16) for products at most 16 columns wide (head
+//	        dimension 16), which reads the first half of 32-wide packed
+//	        panels and takes A by embedded broadcast, one FMA per A value
 //	avx2     6×16 tile, 12 ymm accumulators (Haswell and later, Zen 1-4)
 //	generic  4×4 tile in pure Go, for other CPUs and the `purego` build tag
 //
