@@ -333,7 +333,13 @@ func (f *fastConn) invoke(ctx context.Context, method string, args, reply any) e
 	if err != nil {
 		// The connection may hold a late reply now: never use it again.
 		f.conn.Close()
-		if cerr := ctx.Err(); cerr != nil {
+		cerr := ctx.Err()
+		if cerr == nil && hasDeadline && errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(deadline) {
+			// The socket's deadline is the context's, but the context's
+			// timer may not have fired yet: the same deadline passed.
+			cerr = context.DeadlineExceeded
+		}
+		if cerr != nil {
 			f.broken = fmt.Errorf("fast path closed after %s: %w", method, cerr)
 			return status.FromContextError(cerr).Err()
 		}
