@@ -73,13 +73,15 @@ func LinformerForward(out, kp, vp, att, q, k, v, e, f *tensor.Tensor, keyMask []
 	s := linformerScratches.Get()
 	defer linformerScratches.Put(s)
 	km, vm := s.masked(g, k, v, keyMask)
-	n, pd := g.tk*g.d, kproj*g.d
-	for bk := range g.b * g.kvh {
-		pe := projection(e, bk%g.kvh)
-		// K̄ (k, D) = E (k, n) · K (n, D); V̄ = F · V.
-		blas.Gemm(false, false, kproj, g.d, g.tk, 1, e.Data[pe:], g.tk, km[bk*n:], g.d, 0, kp.Data[bk*pd:], g.d)
-		blas.Gemm(false, false, kproj, g.d, g.tk, 1, f.Data[pe:], g.tk, vm[bk*n:], g.d, 0, vp.Data[bk*pd:], g.d)
-	}
+	// K̄ (k, D) = E (k, n) · K (n, D) and V̄ = F · V, as K̄ᵀ = Kᵀ·Eᵀ with
+	// Eᵀ packed once for every (batch, kv head) rather than once per
+	// product; each element is the same sum, in the same order.
+	s.packProjections(e, f, kproj, g.tk, true)
+	j := linJobs.Get()
+	*j = linJob{g: g, s: s, kproj: kproj, km: km, vm: vm, kp: kp.Data, vp: vp.Data, e: e, proj: true}
+	parallel.Do(g.b*g.kvh, j)
+	*j = linJob{}
+	linJobs.Put(j)
 	return FullGroupedForward(out, att, q, kp, vp, nil, Options{Scale: opt.Scale})
 }
 
@@ -114,24 +116,99 @@ func LinformerBackward(dq, dk, dv, de, df, dout, q, k, v, e, f, kp, vp, att *ten
 		// dE (k, n) += dK̄ (k, D) · Kᵀ (D, n); dF likewise with V.
 		blas.Gemm(false, true, kproj, g.tk, g.d, 1, dkp.Data[bk*pd:], g.d, km[bk*n:], g.d, 1, de.Data[pe:], g.tk)
 		blas.Gemm(false, true, kproj, g.tk, g.d, 1, dvp.Data[bk*pd:], g.d, vm[bk*n:], g.d, 1, df.Data[pe:], g.tk)
-		// dK (n, D) += Eᵀ (n, k) · dK̄ (k, D), then zero the hidden keys.
-		s.tmp = grow(s.tmp, 2*n)
-		dkm, dvm := s.tmp[:n], s.tmp[n:]
-		blas.Gemm(true, false, g.tk, g.d, kproj, 1, e.Data[pe:], g.tk, dkp.Data[bk*pd:], g.d, 0, dkm, g.d)
-		blas.Gemm(true, false, g.tk, g.d, kproj, 1, f.Data[pe:], g.tk, dvp.Data[bk*pd:], g.d, 0, dvm, g.d)
-		b := bk / g.kvh
-		for j := range g.tk {
-			if keyMask != nil && !keyMask[b*g.tk+j] {
-				continue
-			}
-			row := bk*n + j*g.d
-			for x := range g.d {
-				dk.Data[row+x] += dkm[j*g.d+x]
-				dv.Data[row+x] += dvm[j*g.d+x]
-			}
+	}
+	// dK (n, D) += Eᵀ (n, k) · dK̄ (k, D), as dKᵀ = dK̄ᵀ·E with E packed
+	// once, then the hidden keys' rows dropped; dV likewise.
+	s.packProjections(e, f, kproj, g.tk, false)
+	j := linJobs.Get()
+	*j = linJob{g: g, s: s, kproj: kproj, e: e, dkp: dkp.Data, dvp: dvp.Data, dk: dk.Data, dv: dv.Data, keyMask: keyMask}
+	parallel.Do(g.b*g.kvh, j)
+	*j = linJob{}
+	linJobs.Put(j)
+	return nil
+}
+
+// packProjections packs each projection of e and f for MulPacked: as
+// Eᵀ (n, k) for the forward (transposed), as E (k, n) for the backward.
+func (s *linformerScratch) packProjections(e, f *tensor.Tensor, kproj, n int, transposed bool) {
+	np := e.Shape[0]
+	size := blas.PackedBLen(n, kproj)
+	if !transposed {
+		size = blas.PackedBLen(kproj, n)
+	}
+	s.pe, s.pf = grow(s.pe, np*size), grow(s.pf, np*size)
+	s.packSize = size
+	for p := range np {
+		off := p * kproj * n
+		if transposed {
+			blas.PackB(s.pe[p*size:], true, n, kproj, 1, e.Data[off:], n)
+			blas.PackB(s.pf[p*size:], true, n, kproj, 1, f.Data[off:], n)
+		} else {
+			blas.PackB(s.pe[p*size:], false, kproj, n, 1, e.Data[off:], n)
+			blas.PackB(s.pf[p*size:], false, kproj, n, 1, f.Data[off:], n)
 		}
 	}
-	return nil
+}
+
+// linJob runs the projections (proj) or the key and value gradients of
+// one (batch, kv head) per part.
+type linJob struct {
+	g                gdims
+	s                *linformerScratch
+	kproj            int
+	e                *tensor.Tensor
+	proj             bool
+	km, vm, kp, vp   []float32
+	dkp, dvp, dk, dv []float32
+	keyMask          []bool
+}
+
+var linJobs parallel.FreeList[linJob]
+
+// linWS is one part's transposed result, (D, k) or (D, n) twice.
+type linWS struct{ kt, vt []float32 }
+
+var linWSs parallel.FreeList[linWS]
+
+func (j *linJob) Run(bk int) {
+	g, s, kproj := j.g, j.s, j.kproj
+	n, pd := g.tk*g.d, kproj*g.d
+	p := 0
+	if j.e.Shape[0] > 1 {
+		p = bk % g.kvh
+	}
+	pe, pf := s.pe[p*s.packSize:(p+1)*s.packSize], s.pf[p*s.packSize:(p+1)*s.packSize]
+	ws := linWSs.Get()
+	defer linWSs.Put(ws)
+	if j.proj {
+		// K̄ᵀ (D, k) = Kᵀ (D, n) · Eᵀ (n, k), K read transposed in place.
+		ws.kt, ws.vt = grow(ws.kt, pd), grow(ws.vt, pd)
+		blas.MulPacked(g.d, kproj, g.tk, j.km[bk*n:], 1, g.d, pe, false, ws.kt, kproj)
+		blas.MulPacked(g.d, kproj, g.tk, j.vm[bk*n:], 1, g.d, pf, false, ws.vt, kproj)
+		kp, vp := j.kp[bk*pd:(bk+1)*pd], j.vp[bk*pd:(bk+1)*pd]
+		for i := range kproj {
+			for x := range g.d {
+				kp[i*g.d+x] = ws.kt[x*kproj+i]
+				vp[i*g.d+x] = ws.vt[x*kproj+i]
+			}
+		}
+		return
+	}
+	// dKᵀ (D, n) = dK̄ᵀ (D, k) · E (k, n), dK̄ read transposed in place.
+	ws.kt, ws.vt = grow(ws.kt, n), grow(ws.vt, n)
+	blas.MulPacked(g.d, g.tk, kproj, j.dkp[bk*pd:], 1, g.d, pe, false, ws.kt, g.tk)
+	blas.MulPacked(g.d, g.tk, kproj, j.dvp[bk*pd:], 1, g.d, pf, false, ws.vt, g.tk)
+	b := bk / g.kvh
+	for t := range g.tk {
+		if j.keyMask != nil && !j.keyMask[b*g.tk+t] {
+			continue
+		}
+		row := bk*n + t*g.d
+		for x := range g.d {
+			j.dk[row+x] += ws.kt[x*g.tk+t]
+			j.dv[row+x] += ws.vt[x*g.tk+t]
+		}
+	}
 }
 
 // projection is the offset in e of key/value head kvh's projection.
@@ -148,7 +225,10 @@ type linformerScratch struct {
 	km, vm   []float32 // (B, KVH, n, D)
 	dkp, dvp tensor.Tensor
 	shape    [4]int
-	tmp      []float32 // (2, n, D)
+	// pe, pf are the projections packed for MulPacked, packSize floats
+	// each: transposed in the forward, as stored in the backward.
+	pe, pf   []float32
+	packSize int
 }
 
 var linformerScratches parallel.FreeList[linformerScratch]
