@@ -110,13 +110,12 @@ func LinformerBackward(dq, dk, dv, de, df, dout, q, k, v, e, f, kp, vp, att *ten
 		return err
 	}
 	km, vm := s.masked(g, k, v, keyMask)
-	n, pd := g.tk*g.d, kproj*g.d
-	for bk := range g.b * g.kvh {
-		pe := projection(e, bk%g.kvh)
-		// dE (k, n) += dK̄ (k, D) · Kᵀ (D, n); dF likewise with V.
-		blas.Gemm(false, true, kproj, g.tk, g.d, 1, dkp.Data[bk*pd:], g.d, km[bk*n:], g.d, 1, de.Data[pe:], g.tk)
-		blas.Gemm(false, true, kproj, g.tk, g.d, 1, dvp.Data[bk*pd:], g.d, vm[bk*n:], g.d, 1, df.Data[pe:], g.tk)
-	}
+	// dE (k, n) += Σ dK̄ (k, D) · Kᵀ (D, n) over the (batch, kv head)
+	// blocks that share the projection, as one product over the blocks
+	// side by side: dE is read and written once, not once per block. dF
+	// likewise with V.
+	s.addProjectionGrads(g, kproj, de, dkp.Data, km)
+	s.addProjectionGrads(g, kproj, df, dvp.Data, vm)
 	// dK (n, D) += Eᵀ (n, k) · dK̄ (k, D), as dKᵀ = dK̄ᵀ·E with E packed
 	// once, then the hidden keys' rows dropped; dV likewise.
 	s.packProjections(e, f, kproj, g.tk, false)
@@ -126,6 +125,34 @@ func LinformerBackward(dq, dk, dv, de, df, dout, q, k, v, e, f, kp, vp, att *ten
 	*j = linJob{}
 	linJobs.Put(j)
 	return nil
+}
+
+// addProjectionGrads adds to de (P, k, n) each projection's gradient
+// Σ dK̄_bk · K_bkᵀ over the blocks bk = (batch, kv head) that use it, as
+// one Gemm per projection with the blocks laid side by side: dK̄ (k, D)
+// blocks as columns of a (k, m·D) matrix, K (n, D) blocks as columns of
+// an (n, m·D) one read transposed.
+func (s *linformerScratch) addProjectionGrads(g gdims, kproj int, de *tensor.Tensor, dkp, km []float32) {
+	np, blocks := de.Shape[0], g.b*g.kvh
+	n, pd, d := g.tk*g.d, kproj*g.d, g.d
+	w := blocks / np * d
+	s.catA, s.catB = grow(s.catA, kproj*w), grow(s.catB, g.tk*w)
+	for p := range np {
+		col := 0
+		for bk := range blocks {
+			if np > 1 && bk%g.kvh != p {
+				continue
+			}
+			for i := range kproj {
+				copyHead(s.catA[i*w+col:i*w+col+d], dkp[bk*pd+i*d:bk*pd+i*d+d])
+			}
+			for t := range g.tk {
+				copyHead(s.catB[t*w+col:t*w+col+d], km[bk*n+t*d:bk*n+t*d+d])
+			}
+			col += d
+		}
+		blas.Gemm(false, true, kproj, g.tk, w, 1, s.catA, w, s.catB, w, 1, de.Data[p*kproj*g.tk:], g.tk)
+	}
 }
 
 // packProjections packs each projection of e and f for MulPacked: as
@@ -229,6 +256,8 @@ type linformerScratch struct {
 	// each: transposed in the forward, as stored in the backward.
 	pe, pf   []float32
 	packSize int
+	// catA, catB are the blocks side by side for addProjectionGrads.
+	catA, catB []float32
 }
 
 var linformerScratches parallel.FreeList[linformerScratch]
