@@ -21,7 +21,7 @@ type microKernel struct {
 	alt *microKernel
 	// half, if set, is a kernel nr/2 wide with the same kc that reads the
 	// first nr/2 columns of B micro-panels packed nr wide, used by
-	// MulPacked when n <= nr/2. Each element of C sees the same operations
+	// MulPacked and Gemm when n <= nr/2. Each element of C sees the same operations
 	// as under the full-width kernel (a sum from zero in k order, then
 	// stored or added), so results do not depend on which of the two ran.
 	half *microKernel
