@@ -64,7 +64,10 @@ func PerformerForward(out, q, k, v, w *tensor.Tensor, keyMask []bool, opt Option
 	j := performerJobs.Get()
 	*j = performerJob{gdims: g, m: w.Shape[0], c: float32(math.Sqrt(float64(opt.scale(g.d)))), causal: opt.Causal,
 		keyMask: keyMask, q: q.Data, k: k.Data, v: v.Data, w: w.Data, out: out.Data}
+	j.pack = performerPacks.Get()
+	j.pack.pack(w.Data, j.m, g.d, j.c)
 	parallel.Do(g.b*g.h, j)
+	performerPacks.Put(j.pack)
 	*j = performerJob{}
 	performerJobs.Put(j)
 	return nil
@@ -87,6 +90,9 @@ func PerformerBackward(dq, dk, dv, dout, q, k, v, w, out *tensor.Tensor, keyMask
 	*j = performerJob{gdims: g, m: w.Shape[0], c: float32(math.Sqrt(float64(opt.scale(g.d)))), causal: opt.Causal,
 		keyMask: keyMask, q: q.Data, k: k.Data, v: v.Data, w: w.Data, out: out.Data,
 		backward: true, dout: dout.Data, dq: dq.Data, dk: dk.Data, dv: dv.Data}
+	j.pack = performerPacks.Get()
+	j.pack.pack(w.Data, j.m, g.d, j.c)
+	defer performerPacks.Put(j.pack)
 	var s *headScratch
 	if g.group() > 1 {
 		s = headScratches.Get()
@@ -108,6 +114,12 @@ func PerformerBackward(dq, dk, dv, dout, q, k, v, w, out *tensor.Tensor, keyMask
 	return nil
 }
 
+// performerBlocked selects the blocked non-causal path
+// (performer_blocked.go). The whole-matrix path below (forwardHead,
+// backwardHead) is its oracle: TestPerformerBlockedMatchesWhole turns
+// this off to compare the two.
+var performerBlocked = true
+
 // performerJob is one call's state; part = (batch, query head).
 type performerJob struct {
 	gdims
@@ -122,6 +134,7 @@ type performerJob struct {
 	dout, dq []float32 // (B, H, Tq, D)
 	dk, dv   []float32 // (B, KVH, Tk, D)
 	dkh, dvh []float32 // (B, H, Tk, D) per-head scratch when KVH < H
+	pack     *performerPack
 }
 
 var performerJobs parallel.FreeList[performerJob]
@@ -166,6 +179,10 @@ func (j *performerJob) workspace() *performerWS {
 }
 
 func (j *performerJob) Run(part int) {
+	if !j.causal && performerBlocked {
+		j.blockedHead(part)
+		return
+	}
 	b := part / j.h
 	tq, tk, d, m := j.tq, j.tk, j.d, j.m
 	kv := j.kvPart(part)
