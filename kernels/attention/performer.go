@@ -291,13 +291,7 @@ func (j *performerJob) backwardHead(part int, ws *performerWS) {
 	v := j.v[kv*tk*d : (kv+1)*tk*d]
 	out := j.out[part*tq*d : (part+1)*tq*d]
 	dout := j.dout[part*tq*d : (part+1)*tq*d]
-	dq := j.dq[part*tq*d : (part+1)*tq*d]
-	dk, dv := j.dk[kv*tk*d:(kv+1)*tk*d], j.dv[kv*tk*d:(kv+1)*tk*d]
-	if j.group() > 1 {
-		dk, dv = j.dkh[part*tk*d:(part+1)*tk*d], j.dvh[part*tk*d:(part+1)*tk*d]
-		clear(dk)
-		clear(dv)
-	}
+	dq, dk, dv := j.grads(part)
 	j.keyFeatures(ws)
 	blas.Gemm(true, false, m, d, tk, 1, ws.fk, m, v, d, 0, ws.kv, d)
 	j.keySums(ws)
@@ -331,6 +325,21 @@ func (j *performerJob) backwardHead(part int, ws *performerWS) {
 		vmath.Axpy(1, ws.dz, ws.dfk[i*m:(i+1)*m])
 	}
 	j.inputGrads(ws, q, k, dq, dk)
+}
+
+// grads returns part's slices of dq and of dk and dv (the head's own
+// zeroed scratch when key/value heads are shared, summed afterwards).
+func (j *performerJob) grads(part int) (dq, dk, dv []float32) {
+	tq, tk, d := j.tq, j.tk, j.d
+	kv := j.kvPart(part)
+	dq = j.dq[part*tq*d : (part+1)*tq*d]
+	dk, dv = j.dk[kv*tk*d:(kv+1)*tk*d], j.dv[kv*tk*d:(kv+1)*tk*d]
+	if j.group() > 1 {
+		dk, dv = j.dkh[part*tk*d:(part+1)*tk*d], j.dvh[part*tk*d:(part+1)*tk*d]
+		clear(dk)
+		clear(dv)
+	}
+	return dq, dk, dv
 }
 
 // inputGrads turns the features' gradients dfq, dfk into dq and dk

@@ -183,13 +183,7 @@ func (j *performerJob) blockedHead(part int) {
 
 	out := j.out[part*tq*d : (part+1)*tq*d]
 	dout := j.dout[part*tq*d : (part+1)*tq*d]
-	dq := j.dq[part*tq*d : (part+1)*tq*d]
-	dk, dv := j.dk[kvh*tk*d:(kvh+1)*tk*d], j.dv[kvh*tk*d:(kvh+1)*tk*d]
-	if j.group() > 1 {
-		dk, dv = j.dkh[part*tk*d:(part+1)*tk*d], j.dvh[part*tk*d:(part+1)*tk*d]
-		clear(dk)
-		clear(dv)
-	}
+	dq, dk, dv := j.grads(part)
 	// 3. Queries: dnum_i = dO_i / den_i, dden_i = −dO_i·out_i / den_i;
 	// dφ(Q) = dnum·KVᵀ + dden ⊗ z; dKV += φ(Q)ᵀ·dnum; dz += φ(Q)ᵀ·dden;
 	// dQ += c·(dφ(Q) ∘ φ(Q))·W.

@@ -98,13 +98,7 @@ func (j *performerJob) causalBackward(part int, ws *performerWS) {
 	q := j.q[part*tq*d : (part+1)*tq*d]
 	k := j.k[kv*tk*d : (kv+1)*tk*d]
 	v := j.v[kv*tk*d : (kv+1)*tk*d]
-	dq := j.dq[part*tq*d : (part+1)*tq*d]
-	dk, dv := j.dk[kv*tk*d:(kv+1)*tk*d], j.dv[kv*tk*d:(kv+1)*tk*d]
-	if j.group() > 1 {
-		dk, dv = j.dkh[part*tk*d:(part+1)*tk*d], j.dvh[part*tk*d:(part+1)*tk*d]
-		clear(dk)
-		clear(dv)
-	}
+	dq, dk, dv := j.grads(part)
 	j.scan(part, ws)
 	seen := 0 // keys some query sees
 	if tq > 0 {
