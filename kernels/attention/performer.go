@@ -162,12 +162,7 @@ func (j *performerJob) workspace() *performerWS {
 	ws.dfq, ws.dfk = grow(ws.dfq, tq*m), grow(ws.dfk, tk*m)
 	ws.kv, ws.dkv = grow(ws.kv, m*d), grow(ws.dkv, m*d)
 	ws.z, ws.dz = grow(ws.z, m), grow(ws.dz, m)
-	if len(ws.ones) != m || m > 0 && ws.ones[0] != 1 {
-		ws.ones = grow(ws.ones, m)
-		for i := range ws.ones {
-			ws.ones[i] = 1
-		}
-	}
+	ws.ones = ones(ws.ones, m)
 	ws.dnum = grow(ws.dnum, tq*d)
 	ws.den, ws.dden, ws.mq = grow(ws.den, tq), grow(ws.dden, tq), grow(ws.mq, tq)
 	ws.mk, ws.rowSum = grow(ws.mk, tk), grow(ws.rowSum, tk)
@@ -325,6 +320,17 @@ func (j *performerJob) backwardHead(part int, ws *performerWS) {
 		vmath.Axpy(1, ws.dz, ws.dfk[i*m:(i+1)*m])
 	}
 	j.inputGrads(ws, q, k, dq, dk)
+}
+
+// ones returns buf as m ones, refilled only when its length changes.
+func ones(buf []float32, m int) []float32 {
+	if len(buf) != m || m > 0 && buf[0] != 1 {
+		buf = grow(buf, m)
+		for i := range buf {
+			buf[i] = 1
+		}
+	}
+	return buf
 }
 
 // grads returns part's slices of dq and of dk and dv (the head's own

@@ -69,12 +69,7 @@ func (j *performerJob) blockWorkspace() *blockWS {
 	ws.dnum, ws.dden = grow(ws.dnum, featureRows*d), grow(ws.dden, featureRows)
 	ws.kv, ws.dkv = grow(ws.kv, m*d), grow(ws.dkv, m*d)
 	ws.z, ws.dz = grow(ws.z, m), grow(ws.dz, m)
-	if len(ws.ones) != m || m > 0 && ws.ones[0] != 1 {
-		ws.ones = grow(ws.ones, m)
-		for i := range ws.ones {
-			ws.ones[i] = 1
-		}
-	}
+	ws.ones = ones(ws.ones, m)
 	return ws
 }
 
