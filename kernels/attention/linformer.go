@@ -140,7 +140,7 @@ func (s *linformerScratch) addProjectionGrads(g gdims, kproj int, de *tensor.Ten
 	for p := range np {
 		col := 0
 		for bk := range blocks {
-			if np > 1 && bk%g.kvh != p {
+			if projection(de, g, bk) != p {
 				continue
 			}
 			for i := range kproj {
@@ -200,10 +200,7 @@ var linWSs parallel.FreeList[linWS]
 func (j *linJob) Run(bk int) {
 	g, s, kproj := j.g, j.s, j.kproj
 	n, pd := g.tk*g.d, kproj*g.d
-	p := 0
-	if j.e.Shape[0] > 1 {
-		p = bk % g.kvh
-	}
+	p := projection(j.e, g, bk)
 	pe, pf := s.pe[p*s.packSize:(p+1)*s.packSize], s.pf[p*s.packSize:(p+1)*s.packSize]
 	ws := linWSs.Get()
 	defer linWSs.Put(ws)
@@ -238,12 +235,13 @@ func (j *linJob) Run(bk int) {
 	}
 }
 
-// projection is the offset in e of key/value head kvh's projection.
-func projection(e *tensor.Tensor, kvh int) int {
+// projection is which of e's projections (P, k, n) block bk = (batch, kv
+// head) uses: its kv head's, or the one shared by all (P = 1).
+func projection(e *tensor.Tensor, g gdims, bk int) int {
 	if e.Shape[0] == 1 {
 		return 0
 	}
-	return kvh * e.Shape[1] * e.Shape[2]
+	return bk % g.kvh
 }
 
 // linformerScratch holds the masked keys and values and the gradients of

@@ -64,10 +64,9 @@ func PerformerForward(out, q, k, v, w *tensor.Tensor, keyMask []bool, opt Option
 	j := performerJobs.Get()
 	*j = performerJob{gdims: g, m: w.Shape[0], c: float32(math.Sqrt(float64(opt.scale(g.d)))), causal: opt.Causal,
 		keyMask: keyMask, q: q.Data, k: k.Data, v: v.Data, w: w.Data, out: out.Data}
-	j.pack = performerPacks.Get()
-	j.pack.pack(w.Data, j.m, g.d, j.c)
+	j.packW()
 	parallel.Do(g.b*g.h, j)
-	performerPacks.Put(j.pack)
+	j.unpackW()
 	*j = performerJob{}
 	performerJobs.Put(j)
 	return nil
@@ -90,9 +89,7 @@ func PerformerBackward(dq, dk, dv, dout, q, k, v, w, out *tensor.Tensor, keyMask
 	*j = performerJob{gdims: g, m: w.Shape[0], c: float32(math.Sqrt(float64(opt.scale(g.d)))), causal: opt.Causal,
 		keyMask: keyMask, q: q.Data, k: k.Data, v: v.Data, w: w.Data, out: out.Data,
 		backward: true, dout: dout.Data, dq: dq.Data, dk: dk.Data, dv: dv.Data}
-	j.pack = performerPacks.Get()
-	j.pack.pack(w.Data, j.m, g.d, j.c)
-	defer performerPacks.Put(j.pack)
+	j.packW()
 	var s *headScratch
 	if g.group() > 1 {
 		s = headScratches.Get()
@@ -109,9 +106,27 @@ func PerformerBackward(dq, dk, dv, dout, q, k, v, w, out *tensor.Tensor, keyMask
 		tiledJobs.Put(r)
 		headScratches.Put(s)
 	}
+	j.unpackW()
 	*j = performerJob{}
 	performerJobs.Put(j)
 	return nil
+}
+
+// packW packs the projection for the blocked path, which is the only one
+// that reads it packed; unpackW returns it.
+func (j *performerJob) packW() {
+	if j.causal || !performerBlocked {
+		return
+	}
+	j.pack = performerPacks.Get()
+	j.pack.pack(j.w, j.m, j.d, j.c)
+}
+
+func (j *performerJob) unpackW() {
+	if j.pack != nil {
+		performerPacks.Put(j.pack)
+		j.pack = nil
+	}
 }
 
 // performerBlocked selects the blocked non-causal path
@@ -151,6 +166,7 @@ type performerWS struct {
 	visible   []bool    // (Tk) key not hidden by the mask
 	rowSum    []float32 // (Tk)
 	ones      []float32 // (m) all 1
+	tmax      float32   // the largest key exponent, -Inf if no key is visible
 }
 
 var performerWSs parallel.FreeList[performerWS]
@@ -196,19 +212,7 @@ func (j *performerJob) Run(part int) {
 	}
 	// Key exponents: t_j = c·k_j·Wᵀ − c²|k_j|²/2 (Tk, m), -Inf if hidden.
 	blas.Gemm(false, true, tk, m, d, j.c, k, d, j.w, d, 0, ws.fk, m)
-	negInf := float32(math.Inf(-1))
-	for i := range tk {
-		row := ws.fk[i*m : (i+1)*m]
-		if !ws.visible[i] {
-			for r := range row {
-				row[r] = negInf
-			}
-			continue
-		}
-		kk := k[i*d : (i+1)*d]
-		half := j.c * j.c * vmath.Dot(kk, kk) / 2
-		vmath.Axpy(-half, ws.ones, row) // row[r] - half: (-half)·1 is exact
-	}
+	ws.tmax = j.keyExponentRows(ws.fk, k, ws.ones, b, 0, tk)
 	switch {
 	case j.causal && j.backward:
 		j.causalBackward(part, ws)
@@ -221,10 +225,32 @@ func (j *performerJob) Run(part int) {
 	}
 }
 
+// keyExponentRows turns the rows of f, c·k_j·Wᵀ for keys j = r0 ..
+// r0+rows-1 of k, into the exponents t_j = c·k_j·Wᵀ − c²|k_j|²/2 (-Inf
+// for hidden keys) and returns their largest value.
+func (j *performerJob) keyExponentRows(f, k, ones []float32, b, r0, rows int) float32 {
+	m, d := j.m, j.d
+	mx := float32(math.Inf(-1))
+	for i := range rows {
+		row := f[i*m : (i+1)*m]
+		if j.keyMask != nil && !j.keyMask[b*j.tk+r0+i] {
+			for r := range row {
+				row[r] = float32(math.Inf(-1))
+			}
+			continue
+		}
+		kk := k[(r0+i)*d : (r0+i+1)*d]
+		half := j.c * j.c * vmath.Dot(kk, kk) / 2
+		vmath.Axpy(-half, ones, row) // row[r] - half: (-half)·1 is exact
+		mx = max(mx, vmath.Max(row))
+	}
+	return mx
+}
+
 // keyFeatures turns the key exponents into φ(k) = exp(t − M), M the
 // largest visible exponent (no visible key: all zero).
 func (j *performerJob) keyFeatures(ws *performerWS) {
-	mx := vmath.Max(ws.fk)
+	mx := ws.tmax
 	if math.IsInf(float64(mx), -1) {
 		clear(ws.fk)
 		return
@@ -232,18 +258,10 @@ func (j *performerJob) keyFeatures(ws *performerWS) {
 	vmath.ExpSubSum(ws.fk, ws.fk, mx)
 }
 
-// keySums sets z = φ(K)ᵀ·1, the key features' column sums, four rows at
-// a time.
+// keySums sets z = φ(K)ᵀ·1, the key features' column sums.
 func (j *performerJob) keySums(ws *performerWS) {
-	tk, m := j.tk, j.m
 	clear(ws.z)
-	i := 0
-	for ; i+4 <= tk; i += 4 {
-		vmath.AddSum4(ws.z, ws.fk[i*m:(i+1)*m], ws.fk[(i+1)*m:(i+2)*m], ws.fk[(i+2)*m:(i+3)*m], ws.fk[(i+3)*m:(i+4)*m])
-	}
-	for ; i < tk; i++ {
-		vmath.Axpy(1, ws.fk[i*m:(i+1)*m], ws.z)
-	}
+	vmath.AddRows(ws.z, ws.fk[:j.tk*j.m])
 }
 
 // outputs sets out_i = num_i / den_i, or zero where den_i is 0.

@@ -46,7 +46,6 @@ func (p *performerPack) pack(w []float32, m, d int, c float32) {
 // blockWS is one part's scratch for the blocked path.
 type blockWS struct {
 	f, df          []float32 // (featureRows, m): φ of a block, its gradient
-	half           []float32 // (featureRows) c²|k|²/2
 	kvP, kvT       []float32 // KV packed (m, D) and as KVᵀ (D, m)
 	dkvP, dkvT     []float32 // dKV likewise
 	rowsP          []float32 // a block's V or dnum packed (featureRows, D)
@@ -62,7 +61,6 @@ func (j *performerJob) blockWorkspace() *blockWS {
 	ws := blockWSs.Get()
 	m, d := j.m, j.d
 	ws.f, ws.df = grow(ws.f, featureRows*m), grow(ws.df, featureRows*m)
-	ws.half = grow(ws.half, featureRows)
 	ws.kvP, ws.kvT = grow(ws.kvP, blas.PackedBLen(m, d)), grow(ws.kvT, blas.PackedBLen(d, m))
 	ws.dkvP, ws.dkvT = grow(ws.dkvP, blas.PackedBLen(m, d)), grow(ws.dkvT, blas.PackedBLen(d, m))
 	ws.rowsP = grow(ws.rowsP, blas.PackedBLen(featureRows, d))
@@ -79,21 +77,7 @@ func (j *performerJob) keyExponents(ws *blockWS, k []float32, b, r0, rows int) f
 	m, d := j.m, j.d
 	f := ws.f[:rows*m]
 	blas.MulPacked(rows, m, d, k[r0*d:], d, 1, j.pack.wT, false, f, m)
-	mx := float32(math.Inf(-1))
-	for i := range rows {
-		row := f[i*m : (i+1)*m]
-		if j.keyMask != nil && !j.keyMask[b*j.tk+r0+i] {
-			for r := range row {
-				row[r] = float32(math.Inf(-1))
-			}
-			continue
-		}
-		kk := k[(r0+i)*d : (r0+i+1)*d]
-		half := j.c * j.c * vmath.Dot(kk, kk) / 2
-		vmath.Axpy(-half, ws.ones, row) // row[r] - half: (-half)·1 is exact
-		mx = max(mx, vmath.Max(row))
-	}
-	return mx
+	return j.keyExponentRows(f, k, ws.ones, b, r0, rows)
 }
 
 // keyFeaturesBlock turns the exponents of keys [r0, r0+rows) into φ(k) =
@@ -149,7 +133,7 @@ func (j *performerJob) blockedHead(part int) {
 			j.keyFeaturesBlock(ws, mx, b, r0, rows)
 			blas.PackB(ws.rowsP, false, rows, d, 1, v[r0*d:], d)
 			blas.MulPacked(m, d, rows, ws.f, 1, m, ws.rowsP, true, ws.kv, d)
-			j.addRows(ws.z, ws.f, rows)
+			vmath.AddRows(ws.z, ws.f[:rows*m])
 		}
 	}
 	blas.PackB(ws.kvP, false, m, d, 1, ws.kv, d)
@@ -236,17 +220,5 @@ func (j *performerJob) blockedHead(part int) {
 				vmath.Axpy(-j.c*j.c*s, k[(r0+i)*d:(r0+i+1)*d], dk[(r0+i)*d:(r0+i+1)*d])
 			}
 		}
-	}
-}
-
-// addRows adds the first rows rows of f (rows, m) to z, four at a time.
-func (j *performerJob) addRows(z, f []float32, rows int) {
-	m := j.m
-	i := 0
-	for ; i+4 <= rows; i += 4 {
-		vmath.AddSum4(z, f[i*m:(i+1)*m], f[(i+1)*m:(i+2)*m], f[(i+2)*m:(i+3)*m], f[(i+3)*m:(i+4)*m])
-	}
-	for ; i < rows; i++ {
-		vmath.Axpy(1, f[i*m:(i+1)*m], z)
 	}
 }

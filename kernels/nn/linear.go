@@ -134,13 +134,7 @@ func (j *colSumJob) Run(part int) {
 	c := j.c
 	acc := j.partial[part*c : (part+1)*c]
 	clear(acc)
-	r := lo
-	for ; r+4 <= hi; r += 4 {
-		vmath.AddSum4(acc, j.src[r*c:(r+1)*c], j.src[(r+1)*c:(r+2)*c], j.src[(r+2)*c:(r+3)*c], j.src[(r+3)*c:(r+4)*c])
-	}
-	for ; r < hi; r++ {
-		vmath.Axpy(1, j.src[r*c:(r+1)*c], acc)
-	}
+	vmath.AddRows(acc, j.src[lo*c:hi*c])
 }
 
 // checkLinear records and validates inp (N.., C), weight (OC, C), an

@@ -90,6 +90,24 @@ func AddSum4(acc, a, b, c, d []float32) {
 	}
 }
 
+// AddRows adds to acc every row of x (len(x)/len(acc) rows of len(acc)
+// values), four rows at a time with AddSum4 and any last ones with Axpy:
+// the column sums of a row-major block, in an order fixed by its shape.
+func AddRows(acc, x []float32) {
+	c := len(acc)
+	if c == 0 {
+		return
+	}
+	rows := len(x) / c
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		AddSum4(acc, x[r*c:(r+1)*c], x[(r+1)*c:(r+2)*c], x[(r+2)*c:(r+3)*c], x[(r+3)*c:(r+4)*c])
+	}
+	for ; r < rows; r++ {
+		Axpy(1, x[r*c:(r+1)*c], acc)
+	}
+}
+
 // Mul sets x[i] *= y[i] over len(x) elements.
 func Mul(x, y []float32) {
 	y = y[:len(x)]
