@@ -54,14 +54,22 @@ func BenchmarkAttention(b *testing.B) {
 
 // BenchmarkAttentionLRA measures every variant at the shape of
 // configs/lra-efficiency.yaml's attention at its longest, where its
-// targets are set: batch 4, 4 heads of 16, 4096 tokens, no mask. At head
-// dim 16 every product is short in one dimension, so the ranking can
-// differ from BenchmarkAttention's (head dim 64).
+// targets are set: batch 4, 4 heads of 16, 4096 tokens, without a mask
+// (mask=none) and with padded sequences (mask=padded, see
+// attntest.BenchDims), as the config's byte-level texts are. At head dim
+// 16 every product is short in one dimension, so the ranking can differ
+// from BenchmarkAttention's (head dim 64).
 func BenchmarkAttentionLRA(b *testing.B) {
 	for _, v := range benchVariants() {
-		b.Run("variant="+v.name, func(b *testing.B) {
-			attntest.BenchShape(b, v.impl, attntest.BenchDims{Batch: 4, Heads: 4, HeadDim: 16}, 4096)
-		})
+		for _, padded := range []bool{false, true} {
+			mask := "none"
+			if padded {
+				mask = "padded"
+			}
+			b.Run("variant="+v.name+"/mask="+mask, func(b *testing.B) {
+				attntest.BenchShape(b, v.impl, attntest.BenchDims{Batch: 4, Heads: 4, HeadDim: 16, Padded: padded}, 4096)
+			})
+		}
 	}
 }
 

@@ -72,7 +72,9 @@ func FullForward(out, att, q, k, v *tensor.Tensor, keyMask []bool, opt Options) 
 	}
 	j := fullJobs.Get()
 	*j = fullJob{dims: d, out: out.Data, att: att.Data, q: q.Data, k: k.Data, v: v.Data, keyMask: keyMask, causal: opt.Causal, scale: opt.scale(d.d)}
+	j.hidden = getKeyRuns(keyMask, d.b, d.tk)
 	parallel.Do(d.b*d.h, j)
+	putKeyRuns(j.hidden)
 	*j = fullJob{}
 	fullJobs.Put(j)
 	return nil
@@ -126,6 +128,7 @@ type fullJob struct {
 	out, att, q, k, v []float32
 	dout, dq, dk, dv  []float32
 	keyMask           []bool
+	hidden            *keyRuns // keyMask's runs, in the forward
 	causal            bool
 	scale             float32
 }
@@ -150,21 +153,20 @@ func (j *fullJob) keys(i0, w int) int {
 
 // mask sets the scores of hidden (key, query) pairs of a block to -Inf.
 func (j *fullJob) mask(s []float32, b, i0, kmax, nr int) {
+	if j.hidden != nil {
+		j.hidden.hide(s, b, 0, kmax, nr)
+	}
+	if !j.causal {
+		return
+	}
 	negInf := float32(math.Inf(-1))
 	off := j.tk - j.tq
-	for key := range kmax {
+	// query i0+c sees key iff key <= i0+c+off, i.e. c >= key-off-i0:
+	// only keys past i0+off have hidden queries in the block.
+	for key := max(0, i0+off+1); key < kmax; key++ {
 		row := s[key*nr : key*nr+nr]
-		if j.keyMask != nil && !j.keyMask[b*j.tk+key] {
-			for c := range row {
-				row[c] = negInf
-			}
-			continue
-		}
-		if j.causal {
-			// query i0+c sees key iff key <= i0+c+off, i.e. c >= key-off-i0.
-			for c := range min(nr, max(0, key-off-i0)) {
-				row[c] = negInf
-			}
+		for c := range min(nr, key-off-i0) {
+			row[c] = negInf
 		}
 	}
 }

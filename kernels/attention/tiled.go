@@ -67,6 +67,7 @@ type tiledJob struct {
 	pat      pattern
 	scale    float32
 	keyMask  []bool
+	hidden   *keyRuns // keyMask's runs
 	backward bool
 	reduce   bool
 	q, k, v  []float32 // (B, H, Tq, D), (B, KVH, Tk, D), (B, KVH, Tk, D)
@@ -112,7 +113,10 @@ func getTiledWS(d, nr int) *tiledWS {
 // run runs the job: the forward, or the backward and, with grouped heads,
 // the reduction of the per-head dK and dV.
 func (j *tiledJob) run() {
+	j.hidden = getKeyRuns(j.keyMask, j.b, j.tk)
 	parallel.Do(j.b*j.h, j)
+	putKeyRuns(j.hidden)
+	j.hidden = nil
 	if j.backward && j.group() > 1 {
 		j.reduce = true
 		parallel.Do(j.b*j.kvh, j)
@@ -137,16 +141,8 @@ func (j *tiledJob) scores(qT, s, k []float32, dense bool, b, h, i0, w, j0, kb, n
 	if !dense {
 		j.pat.hide(s, h, i0, w, j0, kb, nr)
 	}
-	if j.keyMask != nil {
-		negInf := float32(math.Inf(-1))
-		for r := range kb {
-			if !j.keyMask[b*j.tk+j0+r] {
-				row := s[r*nr : r*nr+nr]
-				for c := range row {
-					row[c] = negInf
-				}
-			}
-		}
+	if j.hidden != nil {
+		j.hidden.hide(s, b, j0, kb, nr)
 	}
 }
 

@@ -29,7 +29,25 @@ func Bench(b *testing.B, impl Impl, seqs ...int) {
 }
 
 // BenchDims is the shape BenchShape measures at each sequence length.
-type BenchDims struct{ Batch, Heads, HeadDim int }
+// With Padded, sequence i of the batch is padded: a key mask hides all but
+// its first (B+i)/(2B) tokens (half to nearly all, like byte-level texts
+// padded to a fixed length); without it there is no mask.
+type BenchDims struct {
+	Batch, Heads, HeadDim int
+	Padded                bool
+}
+
+// benchPadding returns the key mask BenchShape uses with Padded: B*T
+// flags, sequence i keeping its first t·(B+i)/(2B) tokens.
+func benchPadding(batch, t int) []bool {
+	m := make([]bool, batch*t)
+	for i := range batch {
+		for k := range t * (batch + i) / (2 * batch) {
+			m[i*t+k] = true
+		}
+	}
+	return m
+}
 
 // BenchShape is Bench on another batch size, head count and head dim.
 func BenchShape(b *testing.B, impl Impl, dims BenchDims, seqs ...int) {
@@ -47,8 +65,12 @@ func BenchShape(b *testing.B, impl Impl, dims BenchDims, seqs ...int) {
 					k, v := randTensor(2, batch, heads, seq, hd), randTensor(3, batch, heads, seq, hd)
 					out := tensor.New(q.Shape...)
 					dq, dk, dv := tensor.New(q.Shape...), tensor.New(k.Shape...), tensor.New(v.Shape...)
+					var mask []bool
+					if dims.Padded {
+						mask = benchPadding(batch, seq)
+					}
 					run := func() {
-						if err := impl.Forward(out, q, k, v, nil, false); err != nil {
+						if err := impl.Forward(out, q, k, v, mask, false); err != nil {
 							b.Fatal(err)
 						}
 						if pass == "fwdbwd" {
