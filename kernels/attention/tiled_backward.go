@@ -25,7 +25,7 @@ import (
 // order; dQ_i accumulates transposed, as dQ_iᵀ = Σ_j K_jᵀ·dS_ijᵀ, in a
 // (D, nr) block per query block (dSᵀ is then already the packed operand
 // and each product is nr wide, not D), added to dq at the end. The
-// query-side operands (scale·Q_iᵀ and dO_iᵀ packed (D, nr), Q_i and dO_i
+// query-side operands (scale·log2(e)·Q_iᵀ and dO_iᵀ packed (D, nr), Q_i and dO_i
 // packed (nr, D), D_i and L_i) are packed once per head, so the inner loop
 // only multiplies.
 //
@@ -64,7 +64,7 @@ type tiledPiece struct {
 
 // tiledBackWS is one (batch, head)'s backward scratch, reused across calls.
 type tiledBackWS struct {
-	qT, doT       []float32 // (nq, PackedBLen(D, nr)): scale·Q_iᵀ, dO_iᵀ packed (D, nr)
+	qT, doT       []float32 // (nq, PackedBLen(D, nr)): scale·log2(e)·Q_iᵀ, dO_iᵀ packed (D, nr)
 	qRows, doRows []float32 // (nq, PackedBLen(nr, D)): Q_i, dO_i packed (nr, D)
 	dsum, lse     []float32 // (nq·nr): D_i; L_i, +Inf where a query saw nothing and past Tq
 	p, ds         []float32 // (keyBlock(D), nr): Pᵀ; dPᵀ, then dSᵀ
@@ -114,10 +114,11 @@ func (ws *tiledBackWS) packQueries(q, dout, out, lse []float32, tq, d, nr int, s
 			ws.dsum[i0+c], ws.lse[i0+c] = 0, inf
 			if c < w && !math.IsInf(float64(lse[i0+c]), -1) {
 				ws.dsum[i0+c] = vmath.Dot(dout[(i0+c)*d:(i0+c+1)*d], out[(i0+c)*d:(i0+c+1)*d])
-				ws.lse[i0+c] = lse[i0+c]
+				ws.lse[i0+c] = float32(float64(lse[i0+c]) * log2e) // base 2, as the scores
+
 			}
 		}
-		blas.PackB(ws.qT[qb*nt:], true, d, w, scale, q[i0*d:], d)
+		blas.PackB(ws.qT[qb*nt:], true, d, w, scale*log2e, q[i0*d:], d)
 		blas.PackB(ws.doT[qb*nt:], true, d, w, 1, dout[i0*d:], d)
 		blas.PackB(ws.qRows[qb*nrow:], false, w, d, 1, q[i0*d:], d)
 		blas.PackB(ws.doRows[qb*nrow:], false, w, d, 1, dout[i0*d:], d)
@@ -203,7 +204,7 @@ func (j *tiledJob) backwardHead(part int) {
 			qRows, doRows := ws.qRows[qb*nrow:(qb+1)*nrow], ws.doRows[qb*nrow:(qb+1)*nrow]
 			p, ds := ws.p[:n*nr], ws.ds[:n*nr] // (n, nr): Pᵀ; dPᵀ then dSᵀ
 			j.scores(qT, p, k, pc.dense, b, h, i0, w, j0, n, nr)
-			vmath.ExpSubCols(p, p, ws.lse[i0:i0+nr], ws.junk) // P = exp(S - L)
+			vmath.Exp2SubCols(p, p, ws.lse[i0:i0+nr], ws.junk) // P = 2^(S·log2 e - L·log2 e)
 			// dV_j (n, D) += Pᵀ (n, w) · dO_i (w, D)
 			blas.MulPacked(n, d, w, p, nr, 1, doRows, true, dvb[(j0-lo)*d:], d)
 			// dPᵀ (n, nr) = V_j (n, D) · dO_iᵀ (D, nr)

@@ -1,6 +1,7 @@
 package vmath
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -33,6 +34,8 @@ func testColumnOps(t *testing.T, w, rows int) {
 	wantM := append([]float32(nil), m...)
 	wantE := make([]float32, rows*w)
 	sumE := make([]float64, w)
+	want2 := make([]float32, rows*w)
+	sum2 := make([]float64, w)
 	dots := make([]float64, w)
 	wantG := append([]float32(nil), y...)
 	wantSc := append([]float32(nil), x...)
@@ -44,6 +47,8 @@ func testColumnOps(t *testing.T, w, rows int) {
 			}
 			wantE[i] = expRef(x[i] - m[c])
 			sumE[c] += math.Exp(float64(x[i] - m[c]))
+			want2[i] = exp2Ref(x[i] - m[c])
+			sum2[c] += math.Exp2(float64(x[i] - m[c]))
 			dots[c] += float64(x[i]) * float64(y[i])
 			wantG[i] = 0.5 * x[i] * (y[i] - m[c])
 			wantSc[i] = x[i] * m[c]
@@ -60,6 +65,12 @@ func testColumnOps(t *testing.T, w, rows int) {
 	ExpSubCols(gotE, x, m, gotS)
 	kerneltest.Close(t, name("ExpSubCols"), gotE, wantE, expTol)
 	kerneltest.Close(t, name("ExpSubCols sums"), gotS, f32(sumE), kerneltest.Tol{Rel: 1e-6})
+
+	got2 := make([]float32, rows*w)
+	gotS2 := make([]float32, w)
+	Exp2SubCols(got2, x, m, gotS2)
+	kerneltest.Close(t, name("Exp2SubCols"), got2, want2, expTol)
+	kerneltest.Close(t, name("Exp2SubCols sums"), gotS2, f32(sum2), kerneltest.Tol{Rel: 1e-6})
 
 	gotD := make([]float32, w)
 	DotCols(gotD, x, y)
@@ -119,6 +130,107 @@ func TestColumnEdges(t *testing.T) {
 	})
 }
 
+func exp2Ref(x float32) float32 { return float32(math.Exp2(float64(x))) }
+
+// exp2Edges are Exp2SubCols' edge inputs: where exact, want is 2^x bit
+// for bit; otherwise 2^x within expTol.
+var exp2Edges = []struct {
+	x     float32
+	exact bool
+	want  float32
+}{
+	{x: -inf, exact: true, want: 0},
+	{x: -1000, exact: true, want: 0},
+	{x: -150, exact: true, want: 0},
+	{x: -149.9},
+	{x: -149, exact: true, want: 0x1p-149},
+	{x: -140.3}, // subnormal
+	{x: -126.5},
+	{x: -126, exact: true, want: 0x1p-126},
+	{x: -100.25},
+	{x: -17.7},
+	{x: -1, exact: true, want: 0.5},
+	{x: -0.5},
+	{x: -1e-10, exact: true, want: 1},
+	{x: float32(math.Copysign(0, -1)), exact: true, want: 1},
+	{x: 0, exact: true, want: 1},
+	{x: 0.5},
+	{x: 0.49999997},
+	{x: 3, exact: true, want: 8},
+	{x: 100.7},
+	{x: 127.9},
+	{x: 128, exact: true, want: inf},
+	{x: 300, exact: true, want: inf},
+	{x: inf, exact: true, want: inf},
+}
+
+// TestExp2SubColsEdges puts each edge value through every row and column
+// position on every path, checks exact values bit for bit and the others
+// within expTol, and NaN in gives NaN out and a NaN sum. The two assembly
+// paths must agree bit for bit everywhere (EXP2Y emulates VSCALEFPS).
+func TestExp2SubColsEdges(t *testing.T) {
+	const w, rows = 48, 9
+	x := make([]float32, rows*w)
+	for i := range x {
+		x[i] = exp2Edges[(i*7+i/w)%len(exp2Edges)].x
+	}
+	x[5*w+3] = nan
+	zero := make([]float32, w)
+	results := map[string][]float32{}
+	forEachPath(t, func(t *testing.T) {
+		got := make([]float32, rows*w)
+		sums := make([]float32, w)
+		Exp2SubCols(got, x, zero, sums)
+		for i, v := range x {
+			e := exp2Edges[(i*7+i/w)%len(exp2Edges)]
+			switch {
+			case v != v:
+				if got[i] == got[i] || sums[i%w] == sums[i%w] {
+					t.Errorf("2^NaN = %v, sum %v; want NaN", got[i], sums[i%w])
+				}
+			case e.exact:
+				if math.Float32bits(got[i]) != math.Float32bits(e.want) {
+					t.Errorf("2^%v = %v, want %v", v, got[i], e.want)
+				}
+			default:
+				kerneltest.Close(t, "2^"+fmt.Sprint(v), got[i:i+1], []float32{exp2Ref(v)}, expTol)
+			}
+		}
+		results[impl.String()] = got
+	})
+	if a, b := results[pathAVX512.String()], results[pathAVX2.String()]; a != nil && b != nil {
+		kerneltest.Identical(t, "AVX-512 against AVX2", a, b)
+	}
+	if a, b := results[pathAVX512.String()], results[pathAVX2.String()]; a == nil && b == nil {
+		t.Log("no assembly paths on this machine")
+	}
+}
+
+// TestExp2SubColsSweep compares the assembly paths bit for bit, and every
+// path with 2^x, over a million values spanning [-160, 130].
+func TestExp2SubColsSweep(t *testing.T) {
+	const w = 64
+	x := make([]float32, 1<<20)
+	for i := range x {
+		x[i] = -160 + 290*float32(i)/float32(len(x))
+	}
+	want := make([]float32, len(x))
+	for i, v := range x {
+		want[i] = exp2Ref(v)
+	}
+	zero := make([]float32, w)
+	results := map[string][]float32{}
+	forEachPath(t, func(t *testing.T) {
+		got := make([]float32, len(x))
+		Exp2SubCols(got, x, zero, make([]float32, w))
+		kerneltest.Close(t, "2^x", got, want, expTol)
+		results[impl.String()] = got
+	})
+	if a, b := results[pathAVX512.String()], results[pathAVX2.String()]; a != nil && b != nil {
+		kerneltest.Identical(t, "AVX-512 against AVX2", a, b)
+	}
+}
+
 // A zero width does nothing, whatever the other operands hold.
 func TestColumnOpsZeroWidth(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
@@ -145,4 +257,27 @@ func itoa(n int) string {
 		return string(rune('0' + n))
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// BenchmarkExpSubCols measures ExpSubCols and Exp2SubCols on a 512×32
+// block, the tiled attention engine's Pᵀ at head dim 16, in ns per
+// element.
+func BenchmarkExpSubCols(b *testing.B) {
+	const rows, w = 512, 32
+	x := kerneltest.Rand(1, rows*w, 4)
+	dst := make([]float32, rows*w)
+	m := make([]float32, w)
+	sums := make([]float32, w)
+	for _, base := range []string{"e", "2"} {
+		b.Run("base="+base, func(b *testing.B) {
+			f := ExpSubCols
+			if base == "2" {
+				f = Exp2SubCols
+			}
+			for b.Loop() {
+				f(dst, x, m, sums)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(rows*w), "ns/elem")
+		})
+	}
 }

@@ -17,6 +17,36 @@
 	MOVL $0x3f000000, AX; VPBROADCASTD AX, Z27  /* p5 = 0.50000001201 */ \
 	MOVL $0x3f800000, AX; VPBROADCASTD AX, Z28  /* one = 1.0 */
 
+// EXP2CONSTS loads the base-2 constants into Z16-Z24 (clobbers AX): the
+// clamps, Cephes exp2f's P0-P5 and 1.
+#define EXP2CONSTS \
+	MOVL $0xc3160000, AX; VPBROADCASTD AX, Z16  /* lo = -150.0 */ \
+	MOVL $0x43000000, AX; VPBROADCASTD AX, Z17  /* hi = 128.0 */ \
+	MOVL $0x3920fdde, AX; VPBROADCASTD AX, Z18  /* P0 = 1.535336188319500e-4 */ \
+	MOVL $0x3aaf9f29, AX; VPBROADCASTD AX, Z19  /* P1 = 1.339887440266574e-3 */ \
+	MOVL $0x3c1d96a6, AX; VPBROADCASTD AX, Z20  /* P2 = 9.618437357674640e-3 */ \
+	MOVL $0x3d635774, AX; VPBROADCASTD AX, Z21  /* P3 = 5.550332471162809e-2 */ \
+	MOVL $0x3e75fdee, AX; VPBROADCASTD AX, Z22  /* P4 = 2.402264791363012e-1 */ \
+	MOVL $0x3f317218, AX; VPBROADCASTD AX, Z23  /* P5 = 6.931472028550421e-1 */ \
+	MOVL $0x3f800000, AX; VPBROADCASTD AX, Z24  /* one = 1.0 */
+
+// EXP2Z(x) replaces Z0 = x with 2^x: x clamped to [-150, 128], n the
+// nearest integer, f = x - n (exact), 2^f = 1 + f·P(f), scaled by 2^n with
+// VSCALEFPS. Clobbers Z1, Z3.
+#define EXP2Z \
+	VMAXPS Z0, Z16, Z0; \
+	VMINPS Z0, Z17, Z0; \
+	VRNDSCALEPS $0, Z0, Z1; \
+	VSUBPS Z1, Z0, Z0; \
+	VMOVAPS Z18, Z3; \
+	VFMADD213PS Z19, Z0, Z3; \
+	VFMADD213PS Z20, Z0, Z3; \
+	VFMADD213PS Z21, Z0, Z3; \
+	VFMADD213PS Z22, Z0, Z3; \
+	VFMADD213PS Z23, Z0, Z3; \
+	VFMADD213PS Z24, Z0, Z3; \
+	VSCALEFPS Z1, Z3, Z0;
+
 // EXPZ(x) replaces Z0 = x with exp(x); clobbers Z1, Z3, Z4.
 #define EXPZ \
 	VMAXPS Z0, Z16, Z0; \

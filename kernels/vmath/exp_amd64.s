@@ -171,3 +171,33 @@ gcloop:
 gcdone:
 	VZEROUPPER
 	RET
+
+// func exp2SubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
+// One 16-column strip: dst[r][c] = 2^(src[r][c] - m[c]); sums[c] += dst[r][c].
+TEXT ·exp2SubColsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	MOVQ m+32(FP), R8
+	MOVQ sums+40(FP), R9
+	VMOVUPS (R8), Z14
+	VMOVUPS (R9), Z15
+	EXP2CONSTS
+	TESTQ CX, CX
+	JZ e2cdone
+e2cloop:
+	VMOVUPS (SI), Z0
+	VSUBPS Z14, Z0, Z0
+	EXP2Z
+	VMOVUPS Z0, (DI)
+	VADDPS Z0, Z15, Z15
+	ADDQ DX, SI
+	ADDQ DX, DI
+	DECQ CX
+	JNZ e2cloop
+e2cdone:
+	VMOVUPS Z15, (R9)
+	VZEROUPPER
+	RET

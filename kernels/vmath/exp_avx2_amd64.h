@@ -39,6 +39,54 @@ GLOBL expc<>(SB), RODATA|NOPTR, $416
 	VMOVUPS expc<>+192(SB), Y12; \
 	VMOVUPS expc<>+384(SB), Y13
 
+SPLAT(exp2c<>, 0, $0xc3160000)   // lo = -150.0
+SPLAT(exp2c<>, 32, $0x43000000)  // hi = 128.0
+SPLAT(exp2c<>, 64, $0x3920fdde)  // P0
+SPLAT(exp2c<>, 96, $0x3aaf9f29)  // P1
+SPLAT(exp2c<>, 128, $0x3c1d96a6) // P2
+SPLAT(exp2c<>, 160, $0x3d635774) // P3
+SPLAT(exp2c<>, 192, $0x3e75fdee) // P4
+SPLAT(exp2c<>, 224, $0x3f317218) // P5
+SPLAT(exp2c<>, 256, $0x3f800000) // one = 1.0, also the exponent bias 127<<23
+GLOBL exp2c<>(SB), RODATA|NOPTR, $288
+
+// EXP2CONSTSY loads lo, hi and P0-P5 of the base-2 exponential into
+// Y6-Y13; one stays in memory.
+#define EXP2CONSTSY \
+	VMOVUPS exp2c<>+0(SB), Y6; \
+	VMOVUPS exp2c<>+32(SB), Y7; \
+	VMOVUPS exp2c<>+64(SB), Y8; \
+	VMOVUPS exp2c<>+96(SB), Y9; \
+	VMOVUPS exp2c<>+128(SB), Y10; \
+	VMOVUPS exp2c<>+160(SB), Y11; \
+	VMOVUPS exp2c<>+192(SB), Y12; \
+	VMOVUPS exp2c<>+224(SB), Y13
+
+// EXP2Y replaces Y0 = x with 2^x, bit for bit as EXP2Z: without VSCALEFPS,
+// 2^n = 2^(n>>1)·2^(n-(n>>1)), the first half added to p's exponent
+// (exact: p·2^(n>>1) is a normal number) and the second multiplied, so
+// the result is rounded once, as VSCALEFPS rounds it. Clobbers Y1-Y3.
+#define EXP2Y \
+	VMAXPS Y0, Y6, Y0; \
+	VMINPS Y0, Y7, Y0; \
+	VROUNDPS $0, Y0, Y1; \
+	VSUBPS Y1, Y0, Y0; \
+	VMOVAPS Y8, Y3; \
+	VFMADD213PS Y9, Y0, Y3; \
+	VFMADD213PS Y10, Y0, Y3; \
+	VFMADD213PS Y11, Y0, Y3; \
+	VFMADD213PS Y12, Y0, Y3; \
+	VFMADD213PS Y13, Y0, Y3; \
+	VFMADD213PS exp2c<>+256(SB), Y0, Y3; \
+	VCVTTPS2DQ Y1, Y1; \
+	VPSRAD $1, Y1, Y2; \
+	VPSUBD Y2, Y1, Y1; \
+	VPSLLD $23, Y2, Y2; \
+	VPADDD Y2, Y3, Y3; \
+	VPSLLD $23, Y1, Y1; \
+	VPADDD exp2c<>+256(SB), Y1, Y1; \
+	VMULPS Y1, Y3, Y0
+
 // EXPY replaces Y0 = x with exp(x); clobbers Y1-Y4.
 #define EXPY \
 	VMAXPS Y0, Y6, Y0; \

@@ -174,3 +174,33 @@ gcloop:
 gcdone:
 	VZEROUPPER
 	RET
+
+// func exp2SubColsAVX2(dst, src *float32, rows, stride int, m, sums *float32)
+// One 8-column strip: dst[r][c] = 2^(src[r][c] - m[c]); sums[c] += dst[r][c].
+TEXT ·exp2SubColsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	MOVQ m+32(FP), R8
+	MOVQ sums+40(FP), R9
+	VMOVUPS (R8), Y14
+	VMOVUPS (R9), Y15
+	EXP2CONSTSY
+	TESTQ CX, CX
+	JZ e2cdone
+e2cloop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y14, Y0, Y0
+	EXP2Y
+	VMOVUPS Y0, (DI)
+	VADDPS Y0, Y15, Y15
+	ADDQ DX, SI
+	ADDQ DX, DI
+	DECQ CX
+	JNZ e2cloop
+e2cdone:
+	VMOVUPS Y15, (R9)
+	VZEROUPPER
+	RET

@@ -16,6 +16,9 @@ func expSubSumAVX512(dst, src *float32, n int, m float32) float32
 func expSubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
 
 //go:noescape
+func exp2SubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
+
+//go:noescape
 func maxColsAVX512(m, x *float32, rows, stride int)
 
 //go:noescape
@@ -32,6 +35,9 @@ func expSubSumAVX2(dst, src *float32, n int, m float32) float32
 
 //go:noescape
 func expSubColsAVX2(dst, src *float32, rows, stride int, m, sums *float32)
+
+//go:noescape
+func exp2SubColsAVX2(dst, src *float32, rows, stride int, m, sums *float32)
 
 //go:noescape
 func maxColsAVX2(m, x *float32, rows, stride int)
@@ -137,6 +143,22 @@ func expSubColsImpl(dst, src, m, sums []float32) {
 	}
 	for ; c < w; c += 8 {
 		expSubColsAVX2(&dst[c], &src[c], r, w, &m[c], &sums[c])
+	}
+}
+
+func exp2SubColsImpl(dst, src, m, sums []float32) {
+	w := len(m)
+	_ = sums[w-1]
+	r := rowsOf(w, src, dst)
+	if r == 0 {
+		return
+	}
+	c, c16 := 0, strips16(w)
+	for ; c < c16; c += 16 {
+		exp2SubColsAVX512(&dst[c], &src[c], r, w, &m[c], &sums[c])
+	}
+	for ; c < w; c += 8 {
+		exp2SubColsAVX2(&dst[c], &src[c], r, w, &m[c], &sums[c])
 	}
 }
 

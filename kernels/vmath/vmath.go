@@ -143,6 +143,42 @@ const (
 	expP5 = 5.0000001201e-1
 )
 
+// Cephes exp2f constants: 2^f = 1 + f·P(f) on [-1/2, 1/2], P of degree 5
+// (relative error about 2e-7), and the clamps of the vector path.
+const (
+	exp2Lo = -150.0 // 2^-150 rounds to 0
+	exp2Hi = 128.0  // 2^128 overflows to +Inf
+	exp2P0 = 1.535336188319500e-4
+	exp2P1 = 1.339887440266574e-3
+	exp2P2 = 9.618437357674640e-3
+	exp2P3 = 5.550332471162809e-2
+	exp2P4 = 2.402264791363012e-1
+	exp2P5 = 6.931472028550421e-1
+)
+
+// exp2One is the scalar form of the vector base-2 exponential (see
+// Exp2SubCols), used by the pure-Go path and for tails.
+func exp2One(x float32) float32 {
+	if x != x {
+		return x
+	}
+	if x > 127 || x < -126 {
+		// 2^n outside the normal exponents: rare, so defer to math.Exp2,
+		// which gives +Inf and subnormals as the vector path does.
+		return float32(math.Exp2(float64(x)))
+	}
+	n := float32(math.RoundToEven(float64(x)))
+	f := x - n
+	p := float32(exp2P0)
+	p = p*f + exp2P1
+	p = p*f + exp2P2
+	p = p*f + exp2P3
+	p = p*f + exp2P4
+	p = p*f + exp2P5
+	p = p*f + 1
+	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+}
+
 // exp1 is the scalar form of the vector algorithm, used by the pure-Go path
 // and for tails.
 func exp1(x float32) float32 {
