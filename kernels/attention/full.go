@@ -193,8 +193,9 @@ func (j *fullJob) forwardHead(part int) {
 			clearRows(out[i0*d : (i0+w)*d])
 			continue
 		}
-		// Sᵀ (kmax, nr) = K (kmax, D) · (scale·Q_blk)ᵀ (D, nr)
-		blas.PackB(ws.qT, true, d, w, j.scale, q[i0*d:], d)
+		// Sᵀ·log2(e) (kmax, nr) = K (kmax, D) · (scale·log2(e)·Q_blk)ᵀ (D, nr)
+		// In base 2 (see tiled.go): log2(e) folded into the query scale.
+		blas.PackB(ws.qT, true, d, w, j.scale*log2e, q[i0*d:], d)
 		blas.MulPacked(kmax, nr, d, k, d, 1, ws.qT, false, p, nr)
 		if j.causal || j.keyMask != nil {
 			j.mask(p, b, i0, kmax, nr)
@@ -211,8 +212,9 @@ func (j *fullJob) forwardHead(part int) {
 	}
 }
 
-// softmaxCols normalises each column of p (rows × len(m)) into
-// probabilities. A column with no visible key (all -Inf) becomes zeros.
+// softmaxCols normalises each column of p (rows × len(m)), scores in base
+// 2 (S·log2 e), into probabilities. A column with no visible key (all
+// -Inf) becomes zeros.
 func softmaxCols(p, m, sum []float32) {
 	negInf := float32(math.Inf(-1))
 	for c := range m {
@@ -221,11 +223,11 @@ func softmaxCols(p, m, sum []float32) {
 	vmath.MaxCols(m, p)
 	for c := range m {
 		if m[c] == negInf {
-			m[c] = 0 // exp(-Inf - 0) = 0 for the whole column
+			m[c] = 0 // 2^(-Inf - 0) = 0 for the whole column
 		}
 		sum[c] = 0
 	}
-	vmath.ExpSubCols(p, p, m, sum)
+	vmath.Exp2SubCols(p, p, m, sum)
 	for c := range sum {
 		if sum[c] > 0 {
 			sum[c] = 1 / sum[c]

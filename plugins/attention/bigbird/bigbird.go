@@ -10,7 +10,7 @@ import (
 
 const (
 	name    = "bigbird"
-	version = "1.0.0"
+	version = "1.1.0"
 )
 
 // New returns the BigBird attention component. Call Init before Forward.

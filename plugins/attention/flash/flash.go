@@ -9,7 +9,7 @@ import (
 
 const (
 	name    = "flash"
-	version = "1.0.0"
+	version = "1.1.0"
 )
 
 // New returns the flash attention component. Call Init before Forward.

@@ -9,7 +9,7 @@ import (
 
 const (
 	name    = "full"
-	version = "1.0.0"
+	version = "1.1.0"
 )
 
 // New returns the full softmax attention component. Call Init before

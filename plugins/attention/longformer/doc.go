@@ -31,4 +31,10 @@
 // No trainable parameters. Buffers are allocated once at Init
 // (plugins/attention/internal/layers); Backward reads the output Forward
 // returned, which callers leave unchanged.
+//
+// # Versions
+//
+// 1.1.0 computes the softmax in base 2, log2(e) folded into the query
+// scale (kernels/vmath.Exp2SubCols): a quarter cheaper than exp, with
+// results that differ from 1.0.0's in the last bits.
 package longformer

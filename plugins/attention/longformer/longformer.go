@@ -13,7 +13,7 @@ import (
 
 const (
 	name    = "longformer"
-	version = "1.0.0"
+	version = "1.1.0"
 )
 
 // New returns the Longformer attention component. Call Init before
