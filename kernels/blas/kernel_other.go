@@ -2,4 +2,16 @@
 
 package blas
 
+import "unsafe"
+
 func asmKernels() []*microKernel { return nil }
+
+// copyPanel32 sets dst[p*32+j] = src[p*stride+j] for p < rows, j < 32
+// (pack_amd64.s on amd64; only the 32-wide AVX-512 kernels call it).
+func copyPanel32(dst, src *float32, rows, stride int) {
+	d := unsafe.Slice(dst, rows*32)
+	s := unsafe.Slice(src, (rows-1)*stride+32)
+	for p := range rows {
+		copy(d[p*32:p*32+32], s[p*stride:p*stride+32])
+	}
+}

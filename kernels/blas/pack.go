@@ -64,11 +64,14 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, cols, nr in
 		w := min(nr, cols-c0)
 		switch {
 		case !transB && w == 32 && nr == 32:
-			// A whole 32-wide step is one fixed-size copy, inlined as
-			// vector moves; copy's memmove call cost as much as the move.
-			for p := range kb {
-				o := (p0+p)*ldb + j0 + c0
-				*(*[32]float32)(panel[p*32 : p*32+32]) = *(*[32]float32)(b[o : o+32])
+			// A whole 32-wide step is 128 contiguous bytes: one assembly
+			// loop over the block's rows (a fixed-size array copy here
+			// compiles to a memmove call per row, which cost as much as
+			// the move).
+			o := p0*ldb + j0 + c0
+			if kb > 0 {
+				_ = b[o+(kb-1)*ldb+31] // the last row's last value
+				copyPanel32(&panel[0], &b[o], kb, ldb)
 			}
 		case !transB:
 			for p := range kb {
@@ -76,7 +79,22 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, cols, nr in
 				copy(panel[p*nr:p*nr+w], src)
 			}
 		default:
-			for jj := range w {
+			// Column jj of the panel is row j0+c0+jj of B as stored; four
+			// at a time, walking their K block once and writing each
+			// step's four values side by side, as packA does.
+			jj := 0
+			for ; jj+4 <= w; jj += 4 {
+				o := (j0+c0+jj)*ldb + p0
+				b0 := b[o : o+kb : o+kb]
+				b1 := b[o+ldb : o+ldb+kb : o+ldb+kb]
+				b2 := b[o+2*ldb : o+2*ldb+kb : o+2*ldb+kb]
+				b3 := b[o+3*ldb : o+3*ldb+kb : o+3*ldb+kb]
+				for p := range b0 {
+					d := panel[p*nr+jj : p*nr+jj+4 : p*nr+jj+4]
+					d[0], d[1], d[2], d[3] = b0[p], b1[p], b2[p], b3[p]
+				}
+			}
+			for ; jj < w; jj++ {
 				col := b[(j0+c0+jj)*ldb+p0 : (j0+c0+jj)*ldb+p0+kb]
 				for p, v := range col {
 					panel[p*nr+jj] = v
