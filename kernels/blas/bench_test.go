@@ -54,3 +54,42 @@ func BenchmarkMatMulGonum(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLinearShapes runs the products of the reference model's linear
+// layers (2048 tokens; c_attn 128→384, c_proj 128→128, fc 128→512, proj
+// 512→128) on one thread, as LinearForward and LinearBackward call Gemm:
+// fwd Y = X·Wᵀ, dx dX += dY·W, dw dW += dYᵀ·X. It reports GFLOP/s, to set
+// against the micro-kernel's peak (BenchmarkPeak).
+func BenchmarkLinearShapes(b *testing.B) {
+	const n = 2048
+	prev := parallel.SetThreads(1)
+	defer parallel.SetThreads(prev)
+	for _, s := range [][2]int{{128, 384}, {128, 128}, {128, 512}, {512, 128}} {
+		in, out := s[0], s[1]
+		x := kerneltest.Rand(1, n*in, 1)
+		w := kerneltest.Rand(2, out*in, 1)
+		y := kerneltest.Rand(3, n*out, 1)
+		dx := make([]float32, n*in)
+		dw := make([]float32, out*in)
+		for _, pass := range []string{"fwd", "dx", "dw"} {
+			b.Run(fmt.Sprintf("in=%d/out=%d/pass=%s", in, out, pass), func(b *testing.B) {
+				run := func() {
+					switch pass {
+					case "fwd":
+						Gemm(false, true, n, out, in, 1, x, in, w, in, 0, y, out)
+					case "dx":
+						Gemm(false, false, n, in, out, 1, y, out, w, in, 1, dx, in)
+					case "dw":
+						Gemm(true, false, out, in, n, 1, y, out, x, in, 1, dw, in)
+					}
+				}
+				run()
+				b.ResetTimer()
+				for b.Loop() {
+					run()
+				}
+				b.ReportMetric(2*float64(n*in*out)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
