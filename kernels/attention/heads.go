@@ -15,21 +15,38 @@ func SplitHeads(q, k, v, qkv *tensor.Tensor) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
-	permuteHeads(qkv.Data, q.Data, k.Data, v.Data, b, h, t, d, false)
+	permuteHeads(qkv.Data, q.Data, k.Data, v.Data, b, h, t, d, toHeads)
 	return nil
 }
 
 // SplitHeadsBackward accumulates dq, dk and dv (B, H, T, D) into dqkv
 // (B, T, 3C).
 func SplitHeadsBackward(dqkv, dq, dk, dv *tensor.Tensor) error {
-	c := tensor.Check("attention.SplitHeadsBackward").Add("dqkv", dqkv).Add("dq", dq).Add("dk", dk).Add("dv", dv)
+	return splitHeadsBackward("attention.SplitHeadsBackward", addBack, dqkv, dq, dk, dv)
+}
+
+// SplitHeadsBackwardTo is SplitHeadsBackward with dqkv overwritten: it is
+// MergeHeads of the three gradients, with no need to zero dqkv first.
+func SplitHeadsBackwardTo(dqkv, dq, dk, dv *tensor.Tensor) error {
+	return splitHeadsBackward("attention.SplitHeadsBackwardTo", setBack, dqkv, dq, dk, dv)
+}
+
+func splitHeadsBackward(op string, mode int, dqkv, dq, dk, dv *tensor.Tensor) error {
+	c := tensor.Check(op).Add("dqkv", dqkv).Add("dq", dq).Add("dk", dk).Add("dv", dv)
 	b, h, t, d := headDims(c, dq, dqkv)
 	if err := c.Err(); err != nil {
 		return err
 	}
-	permuteHeads(dqkv.Data, dq.Data, dk.Data, dv.Data, b, h, t, d, true)
+	permuteHeads(dqkv.Data, dq.Data, dk.Data, dv.Data, b, h, t, d, mode)
 	return nil
 }
+
+// The directions of a head permutation.
+const (
+	toHeads = iota // copy into the per-head tensors
+	addBack        // accumulate back into the fused tensor
+	setBack        // copy back into the fused tensor
+)
 
 func headDims(c *tensor.Checker, q, qkv *tensor.Tensor) (b, h, t, d int) {
 	if !c.Ok() {
@@ -46,10 +63,10 @@ func headDims(c *tensor.Checker, q, qkv *tensor.Tensor) (b, h, t, d int) {
 }
 
 // permuteHeads moves data between (B, T, 3, H, D) and three (B, H, T, D)
-// tensors; back accumulates into qkv instead of copying out of it.
-func permuteHeads(qkv, q, k, v []float32, b, h, t, d int, back bool) {
+// tensors in direction mode.
+func permuteHeads(qkv, q, k, v []float32, b, h, t, d int, mode int) {
 	j := headsJobs.Get()
-	*j = headsJob{qkv: qkv, q: q, k: k, v: v, b: b, h: h, t: t, d: d, back: back, split: true}
+	*j = headsJob{qkv: qkv, q: q, k: k, v: v, b: b, h: h, t: t, d: d, mode: mode, split: true}
 	runHeads(j)
 }
 
@@ -64,11 +81,14 @@ func (j *headsJob) permute(bi, t0, t1 int) {
 				src := row[part*c+hi*d : part*c+hi*d+d]
 				o := ((bi*h+hi)*t + ti) * d
 				x := dst[part][o : o+d]
-				if j.back {
+				switch j.mode {
+				case addBack:
 					for i, g := range x {
 						src[i] += g
 					}
-				} else {
+				case setBack:
+					copyHead(src, x)
+				default:
 					copyHead(x, src)
 				}
 			}
@@ -86,7 +106,7 @@ func MergeHeads(out, y *tensor.Tensor) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
-	mergeHeads(out.Data, y.Data, b, h, t, d, false)
+	mergeHeads(out.Data, y.Data, b, h, t, d, toHeads)
 	return nil
 }
 
@@ -100,7 +120,22 @@ func MergeHeadsBackward(dy, dout *tensor.Tensor) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
-	mergeHeads(dout.Data, dy.Data, b, h, t, d, true)
+	mergeHeads(dout.Data, dy.Data, b, h, t, d, addBack)
+	return nil
+}
+
+// MergeHeadsBackwardTo is MergeHeadsBackward with dy overwritten: it is
+// SplitHeads of dout, with no need to zero dy first.
+func MergeHeadsBackwardTo(dy, dout *tensor.Tensor) error {
+	c := tensor.Check("attention.MergeHeadsBackwardTo").Add("dy", dy).Add("dout", dout)
+	b, h, t, d := mergeDims(c, dy)
+	if c.Ok() {
+		c.Shape("dout", dout, b, t, h*d)
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	mergeHeads(dout.Data, dy.Data, b, h, t, d, setBack)
 	return nil
 }
 
@@ -114,9 +149,9 @@ func mergeDims(c *tensor.Checker, y *tensor.Tensor) (b, h, t, d int) {
 	return y.Shape[0], y.Shape[1], y.Shape[2], y.Shape[3]
 }
 
-func mergeHeads(out, y []float32, b, h, t, d int, back bool) {
+func mergeHeads(out, y []float32, b, h, t, d int, mode int) {
 	j := headsJobs.Get()
-	*j = headsJob{qkv: out, q: y, b: b, h: h, t: t, d: d, back: back}
+	*j = headsJob{qkv: out, q: y, b: b, h: h, t: t, d: d, mode: mode}
 	runHeads(j)
 }
 
@@ -127,11 +162,14 @@ func (j *headsJob) merge(bi, t0, t1 int) {
 		for hi := range h {
 			o := out[(bi*t+ti)*c+hi*d : (bi*t+ti)*c+hi*d+d]
 			s := y[((bi*h+hi)*t+ti)*d : ((bi*h+hi)*t+ti+1)*d]
-			if j.back {
+			switch j.mode {
+			case addBack:
 				for i, g := range o {
 					s[i] += g
 				}
-			} else {
+			case setBack:
+				copyHead(s, o)
+			default:
 				copyHead(o, s)
 			}
 		}
@@ -145,7 +183,8 @@ func (j *headsJob) merge(bi, t0, t1 int) {
 type headsJob struct {
 	qkv, q, k, v []float32
 	b, h, t, d   int
-	back, split  bool
+	mode         int // toHeads, addBack or setBack
+	split        bool
 	perSeq       int // parts per sequence
 }
 

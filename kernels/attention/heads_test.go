@@ -64,6 +64,18 @@ func testSplitAndMergeHeads(t *testing.T, b, h, tt, d int) {
 	}
 	kerneltest.Close(t, "merge adjoint", []float32{float32(kerneltest.Dot(out.Data, g.Data))}, []float32{float32(kerneltest.Dot(q.Data, dy.Data))}, kerneltest.Tol{Rel: 1e-5})
 
+	// The To forms overwrite what the accumulating forms add to zeros.
+	dqkvTo := randT(6, qkv.Shape...)
+	if err := SplitHeadsBackwardTo(dqkvTo, gq, gk, gv); err != nil {
+		t.Fatal(err)
+	}
+	kerneltest.Identical(t, "SplitHeadsBackwardTo", dqkvTo.Data, dqkv.Data)
+	dyTo := randT(7, q.Shape...)
+	if err := MergeHeadsBackwardTo(dyTo, g); err != nil {
+		t.Fatal(err)
+	}
+	kerneltest.Identical(t, "MergeHeadsBackwardTo", dyTo.Data, dy.Data)
+
 	wantQKV, wantOut := fmt.Sprintf("qkv must have shape (%d, %d, %d)", b, tt, 3*c), fmt.Sprintf("out must have shape (%d, %d, %d)", b, tt, c)
 	if err := SplitHeads(q, k, v, tensor.New(b, tt, 3*c+1)); err == nil || !strings.Contains(err.Error(), wantQKV) {
 		t.Fatalf("bad qkv: %v", err)

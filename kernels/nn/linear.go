@@ -47,7 +47,21 @@ func LinearForward(out, inp, weight, bias *tensor.Tensor) error {
 // The products run through blas.Gemm; dbias is a column sum of dout
 // (addColumnSums), split across threads by rows.
 func LinearBackward(dinp, dweight, dbias, dout, inp, weight *tensor.Tensor) error {
-	chk := tensor.Check("nn.LinearBackward")
+	return linearBackward("nn.LinearBackward", 1, dinp, dweight, dbias, dout, inp, weight)
+}
+
+// LinearBackwardTo is LinearBackward with dinp overwritten, dinp =
+// dout·weight, instead of accumulated (dweight and dbias still
+// accumulate). A caller whose dinp has no other writer, or whose other
+// writers come later, saves zeroing it, and the product saves reading it:
+// the same bits as zeroing and accumulating.
+func LinearBackwardTo(dinp, dweight, dbias, dout, inp, weight *tensor.Tensor) error {
+	return linearBackward("nn.LinearBackwardTo", 0, dinp, dweight, dbias, dout, inp, weight)
+}
+
+// linearBackward is LinearBackward with dinp scaled by beta (0 or 1) first.
+func linearBackward(op string, beta float32, dinp, dweight, dbias, dout, inp, weight *tensor.Tensor) error {
+	chk := tensor.Check(op)
 	opt(chk, "dinp", dinp)
 	opt(chk, "dweight", dweight)
 	checkLinear(chk, dout, inp, weight, dbias, "dout", "dbias")
@@ -58,8 +72,8 @@ func LinearBackward(dinp, dweight, dbias, dout, inp, weight *tensor.Tensor) erro
 	}
 	n, ci, oc := inp.Rows(), inp.Cols(), weight.Shape[0]
 	if dinp != nil {
-		// (N, C) += (N, OC)·(OC, C)
-		blas.Gemm(false, false, n, ci, oc, 1, dout.Data, oc, weight.Data, ci, 1, dinp.Data, ci)
+		// (N, C) (+)= (N, OC)·(OC, C)
+		blas.Gemm(false, false, n, ci, oc, 1, dout.Data, oc, weight.Data, ci, beta, dinp.Data, ci)
 	}
 	if dweight != nil {
 		// (OC, C) += (N, OC)ᵀ·(N, C)

@@ -67,6 +67,23 @@ func TestLinearBackwardMatchesNaive(t *testing.T) {
 	}
 }
 
+// LinearBackwardTo overwrites dinp with what LinearBackward adds to a
+// zeroed dinp, bit for bit, and accumulates dweight and dbias as it does.
+func TestLinearBackwardToOverwrites(t *testing.T) {
+	for i, c := range linearCases {
+		_, inp, weight, _ := linearTensors(c, uint64(10*i))
+		dout := randT(uint64(10*i+5), 1, append(append([]int(nil), c.lead...), c.oc)...)
+		dinp, dweight, dbias := randT(1, 1, inp.Shape...), randT(2, 1, c.oc, c.c), randT(3, 1, c.oc)
+		wantDinp, wantDweight, wantDbias := tensor.New(inp.Shape...), dweight.Clone(), dbias.Clone()
+		must(t, LinearBackward(wantDinp, wantDweight, wantDbias, dout, inp, weight))
+		must(t, LinearBackwardTo(dinp, dweight, dbias, dout, inp, weight))
+		name := shapeName(inp.Shape...) + "->" + shapeName(c.oc)
+		kerneltest.Identical(t, "dinp "+name, dinp.Data, wantDinp.Data)
+		kerneltest.Identical(t, "dweight "+name, dweight.Data, wantDweight.Data)
+		kerneltest.Identical(t, "dbias "+name, dbias.Data, wantDbias.Data)
+	}
+}
+
 func TestLinearBackwardNilGradients(t *testing.T) {
 	c := linearCases[3]
 	_, inp, weight, _ := linearTensors(c, 1)

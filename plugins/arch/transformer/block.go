@@ -77,10 +77,22 @@ func (m *model) newBlock(s *stack, l, layer, drop int) *block {
 	bl.ln2, bl.ln2Mu, bl.ln2Rs = m.act(s, 1, bs, t, c), m.act(s, 1, bs, t), m.act(s, 1, bs, t)
 	bl.fch, bl.fchGelu = m.act(s, 1, bs, t, f), m.act(s, 1, bs, t, f)
 	bl.out, bl.mask2 = m.act(s, 1, bs, t, c), m.act(s, 1, bs, t, c)
-	bl.dln1, bl.dqkv, bl.dy = m.grad(s, 1, bs, t, c), m.grad(s, 1, bs, t, qkvw), m.grad(s, 2, bs, h, t, d)
-	bl.datty, bl.dproj1, bl.dres1 = m.grad(s, 1, bs, t, c), m.grad(s, 1, bs, t, c), m.grad(s, 1, bs, t, c)
-	bl.dln2, bl.dfch, bl.dfchGelu = m.grad(s, 1, bs, t, c), m.grad(s, 1, bs, t, f), m.grad(s, 1, bs, t, f)
-	bl.dproj2, bl.dout = m.grad(s, 1, bs, t, c), m.grad(s, 1, bs, t, c)
+	// Most of the block's activation gradients are overwritten by their
+	// first writer in blockBackward (see model.gradTo); those whose first
+	// writer accumulates are zeroed: dfch (GELUBackward), the dropout
+	// gradients, dqkv when heads are grouped (splitQKVBackward), and,
+	// registered by newStack, dres1 under cross-attention and the last
+	// block's dout (the final layer norm's backward).
+	bl.dln1, bl.dqkv, bl.dy = m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, qkvw), m.gradTo(s, 2, bs, h, t, d)
+	bl.datty, bl.dproj1, bl.dres1 = m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, c)
+	bl.dln2, bl.dfch, bl.dfchGelu = m.gradTo(s, 1, bs, t, c), m.grad(s, 1, bs, t, f), m.gradTo(s, 1, bs, t, f)
+	bl.dproj2, bl.dout = m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, c)
+	if hp.dropout > 0 {
+		s.grads = append(s.grads, bl.dproj1, bl.dproj2)
+	}
+	if kvh != h {
+		s.grads = append(s.grads, bl.dqkv)
+	}
 	if hp.rope {
 		bl.dqRot, bl.dkRot = m.act(s, 2, bs, h, t, d), m.act(s, 2, bs, kvh, t, d)
 	}
@@ -152,15 +164,15 @@ func (m *model) blockBackward(s *stack, bl *block, in, din *tensor.Tensor) error
 	}
 	var e firstErr
 	// out = mid + dropout(fcproj(gelu(fc(ln2(mid)))))
-	e.do(nn.ResidualBackward(dmid, nil, bl.dout))
+	e.do(setGrad(dmid, bl.dout)) // dmid's first writer
 	dproj := bl.dout
 	if m.dropped {
 		e.do(nn.DropoutBackward(bl.dproj2, bl.mask2, bl.dout))
 		dproj = bl.dproj2
 	}
-	e.do(nn.LinearBackward(bl.dfchGelu, bl.fcpW.g, bl.fcpB.g, dproj, bl.fchGelu, bl.fcpW.v))
+	e.do(nn.LinearBackwardTo(bl.dfchGelu, bl.fcpW.g, bl.fcpB.g, dproj, bl.fchGelu, bl.fcpW.v))
 	e.do(nn.GELUBackward(bl.dfch, bl.fch, bl.dfchGelu, nn.GELUTanh))
-	e.do(nn.LinearBackward(bl.dln2, bl.fcW.g, bl.fcB.g, bl.dfch, bl.ln2, bl.fcW.v))
+	e.do(nn.LinearBackwardTo(bl.dln2, bl.fcW.g, bl.fcB.g, bl.dfch, bl.ln2, bl.fcW.v))
 	e.do(nn.LayerNormBackward(dmid, bl.ln2W.g, bl.ln2B.g, bl.dln2, mid, bl.ln2W.v, bl.ln2Mu, bl.ln2Rs))
 	if e.err != nil {
 		return errorf("%s backward: %w", bl.label(s), e.err)
@@ -172,14 +184,14 @@ func (m *model) blockBackward(s *stack, bl *block, in, din *tensor.Tensor) error
 		}
 	}
 	// res1 = in + dropout(proj(attention(...)))
-	e.do(nn.ResidualBackward(din, nil, bl.dres1))
+	e.do(setGrad(din, bl.dres1)) // din's first writer: the blocks run last to first
 	dproj = bl.dres1
 	if m.dropped {
 		e.do(nn.DropoutBackward(bl.dproj1, bl.mask1, bl.dres1))
 		dproj = bl.dproj1
 	}
-	e.do(nn.LinearBackward(bl.datty, bl.projW.g, bl.projB.g, dproj, bl.atty, bl.projW.v))
-	e.do(attention.MergeHeadsBackward(bl.dy, bl.datty))
+	e.do(nn.LinearBackwardTo(bl.datty, bl.projW.g, bl.projB.g, dproj, bl.atty, bl.projW.v))
+	e.do(attention.MergeHeadsBackwardTo(bl.dy, bl.datty))
 	if e.err != nil {
 		return errorf("%s backward: %w", bl.label(s), e.err)
 	}
@@ -204,7 +216,7 @@ func (m *model) blockBackward(s *stack, bl *block, in, din *tensor.Tensor) error
 		dq, dk = bl.dqRot, bl.dkRot
 	}
 	e.do(m.splitBlockQKVBackward(bl.dqkv, dq, dk, dv))
-	e.do(nn.LinearBackward(bl.dln1, bl.qkvW.g, bl.qkvB.g, bl.dqkv, bl.ln1, bl.qkvW.v))
+	e.do(nn.LinearBackwardTo(bl.dln1, bl.qkvW.g, bl.qkvB.g, bl.dqkv, bl.ln1, bl.qkvW.v))
 	e.do(nn.LayerNormBackward(din, bl.ln1W.g, bl.ln1B.g, bl.dln1, in, bl.ln1W.v, bl.ln1Mu, bl.ln1Rs))
 	if e.err != nil {
 		return errorf("%s backward: %w", bl.label(s), e.err)

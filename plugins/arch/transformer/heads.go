@@ -108,7 +108,7 @@ func (m *model) splitBlockQKV(q, k, v, qkv *tensor.Tensor) error {
 // splitBlockQKVBackward is splitBlockQKV's backward.
 func (m *model) splitBlockQKVBackward(dqkv, dq, dk, dv *tensor.Tensor) error {
 	if m.hp.kvHeads == m.hp.heads {
-		return attention.SplitHeadsBackward(dqkv, dq, dk, dv)
+		return attention.SplitHeadsBackwardTo(dqkv, dq, dk, dv) // dqkv's only writer
 	}
-	return splitQKVBackward(dqkv, dq, dk, dv)
+	return splitQKVBackward(dqkv, dq, dk, dv) // accumulates: dqkv is zeroed
 }

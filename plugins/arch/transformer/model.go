@@ -96,6 +96,25 @@ func (m *model) grad(s *stack, tdim int, shape ...int) *tensor.Tensor {
 	return g
 }
 
+// gradTo is act for an activation gradient whose first writer in Backward
+// overwrites it (nn.LinearBackwardTo, attention.SplitHeadsBackwardTo and
+// MergeHeadsBackwardTo, setGrad), so Backward need not zero it: the
+// reference model's step zeroed some 36 MB of them, and the accumulating
+// products read them back.
+func (m *model) gradTo(s *stack, tdim int, shape ...int) *tensor.Tensor {
+	return m.act(s, tdim, shape...)
+}
+
+// setGrad copies src into dst, an activation gradient's first write, where
+// nn.ResidualBackward would add it.
+func setGrad(dst, src *tensor.Tensor) error {
+	if !tensor.SameShape(dst.Shape, src.Shape) || len(dst.Data) != len(src.Data) {
+		return errorf("gradient of shape %s set from one of shape %s", tensor.FormatShape(dst.Shape), tensor.FormatShape(src.Shape))
+	}
+	copy(dst.Data, src.Data)
+	return nil
+}
+
 func (m *model) newParam(name string, noDecay bool, shape ...int) *param {
 	p := &param{name: name, v: tensor.New(shape...), g: tensor.New(shape...), noDecay: noDecay}
 	m.params = append(m.params, p)

@@ -78,7 +78,16 @@ func (m *model) newStack(o stackOpts) *stack {
 		s.blocks = append(s.blocks, bl)
 	}
 	s.lnfW, s.lnfB = m.newParam(o.prefix+"ln_f.weight", true, c), m.newParam(o.prefix+"ln_f.bias", true, c)
-	s.x, s.dx = m.act(s, 1, bs, o.maxT, c), m.grad(s, 1, bs, o.maxT, c)
+	for _, bl := range s.blocks {
+		if bl.cross != nil {
+			s.grads = append(s.grads, bl.dres1) // crossBackward accumulates into it first
+		}
+	}
+	last := s.blocks[len(s.blocks)-1]
+	s.grads = append(s.grads, last.dout) // the final layer norm's backward accumulates into it
+	// dx's first writer is block 0's residual (setGrad), before the
+	// embeddings' backward reads it.
+	s.x, s.dx = m.act(s, 1, bs, o.maxT, c), m.gradTo(s, 1, bs, o.maxT, c)
 	s.lnf, s.lnfMu, s.lnfRs, s.dlnf = m.act(s, 1, bs, o.maxT, c), m.act(s, 1, bs, o.maxT), m.act(s, 1, bs, o.maxT), m.grad(s, 1, bs, o.maxT, c)
 	s.idsBuf, s.mskBuf = make([]int32, bs*o.maxT), make([]bool, bs*o.maxT)
 	return s
