@@ -22,10 +22,10 @@
 //     a tensor used twice (a residual stream, tied embeddings) just receives
 //     two calls. Callers zero gradients themselves between steps
 //     (tensor.Tensor.Zero); there is deliberately no ZeroGrad here. The
-//     one exception is named for it: LinearBackwardTo overwrites its input
-//     gradient, for a caller that knows it is that buffer's first writer
-//     and would otherwise zero it only to have the product read the zeros
-//     back.
+//     exceptions are named for it: LinearBackwardTo and GELUBackwardTo
+//     overwrite their input gradient, for a caller that knows it is that
+//     buffer's first writer and would otherwise zero it only to have the
+//     kernel read the zeros back.
 //   - A nil gradient buffer means "not needed" and is skipped, so the first
 //     layer need not compute its input gradient.
 //   - Every function validates its operands before touching any of them and

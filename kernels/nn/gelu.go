@@ -74,17 +74,30 @@ func GELUForward(out, inp *tensor.Tensor, approx GELUApprox) error {
 // GELU' is 1 or below 3e-27 in magnitude. For the erf form
 // (vmath.GELUErfGrad): GELU'(x) = Φ(x) + x·φ(x).
 func GELUBackward(dinp, inp, dout *tensor.Tensor, approx GELUApprox) error {
-	if err := checkPointwiseBackward("nn.GELUBackward", dinp, inp, dout); err != nil {
+	return geluBackward("nn.GELUBackward", false, dinp, inp, dout, approx)
+}
+
+// GELUBackwardTo is GELUBackward with dinp overwritten, dinp =
+// GELU'(inp)·dout, for a caller that is dinp's first writer (see
+// LinearBackwardTo): each part of the work clears its range just before
+// accumulating into it, while it is in cache, instead of the caller
+// zeroing the whole tensor beforehand. The same bits.
+func GELUBackwardTo(dinp, inp, dout *tensor.Tensor, approx GELUApprox) error {
+	return geluBackward("nn.GELUBackwardTo", true, dinp, inp, dout, approx)
+}
+
+func geluBackward(op string, set bool, dinp, inp, dout *tensor.Tensor, approx GELUApprox) error {
+	if err := checkPointwiseBackward(op, dinp, inp, dout); err != nil {
 		return err
 	}
-	if err := checkApprox("nn.GELUBackward", approx); err != nil {
+	if err := checkApprox(op, approx); err != nil {
 		return err
 	}
 	if dinp == nil {
 		return nil
 	}
 	j := elemJobs.Get()
-	*j = elemJob{kind: geluTanhBwd, x: inp.Data, y: dout.Data[:len(inp.Data)], d: dinp.Data[:len(inp.Data)]}
+	*j = elemJob{kind: geluTanhBwd, x: inp.Data, y: dout.Data[:len(inp.Data)], d: dinp.Data[:len(inp.Data)], set: set}
 	if approx == GELUErf {
 		j.kind = geluErfBwd
 	}

@@ -127,3 +127,16 @@ func TestLinearSameBitsForAnyThreadCount(t *testing.T) {
 	must(t, LinearForward(out, inp, weight, bias))
 	kerneltest.Identical(t, "out with 1 and 2 threads", out.Data, one.Data)
 }
+
+// GELUBackwardTo overwrites dinp with what GELUBackward adds to zeros, bit
+// for bit, in both forms, over a tensor cut into several parts.
+func TestGELUBackwardToOverwrites(t *testing.T) {
+	for _, approx := range []GELUApprox{GELUTanh, GELUErf} {
+		inp, dout := randT(1, 3, 3, 40000), randT(2, 1, 3, 40000)
+		want := tensor.New(inp.Shape...)
+		must(t, GELUBackward(want, inp, dout, approx))
+		got := randT(3, 1, inp.Shape...) // garbage, to be overwritten
+		must(t, GELUBackwardTo(got, inp, dout, approx))
+		kerneltest.Identical(t, "dinp", got.Data, want.Data)
+	}
+}

@@ -204,6 +204,7 @@ type elemJob struct {
 	x, y []float32 // inputs: inp and dout, or a and b
 	out  []float32 // forward output
 	d, e []float32 // backward outputs (accumulated); e only for the residual
+	set  bool      // the GELU backward overwrites d: each part clears its range first
 }
 
 var elemJobs parallel.FreeList[elemJob]
@@ -235,10 +236,16 @@ func (j *elemJob) Run(part int) {
 	case geluTanhFwd:
 		vmath.GELUTanh(j.out[lo:hi], j.x[lo:hi])
 	case geluTanhBwd:
+		if j.set {
+			clear(j.d[lo:hi])
+		}
 		vmath.GELUTanhGrad(j.d[lo:hi], j.x[lo:hi], j.y[lo:hi])
 	case geluErfFwd:
 		vmath.GELUErf(j.out[lo:hi], j.x[lo:hi])
 	case geluErfBwd:
+		if j.set {
+			clear(j.d[lo:hi])
+		}
 		vmath.GELUErfGrad(j.d[lo:hi], j.x[lo:hi], j.y[lo:hi])
 	}
 }

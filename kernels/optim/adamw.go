@@ -133,6 +133,14 @@ func (j *adamJob) Run(part int) {
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	doDecay := !p.NoDecay && o.cfg.WeightDecay != 0
 	decay, b1, omb1, b2, omb2, bc2sqrt, eps, negStep := j.decay, j.b1, j.omb1, j.b2, j.omb2, j.bc2sqrt, j.eps, j.neg
+	// The vector loop (AVX-512, adamw_amd64.s) does the same operations
+	// in the same order; x·1 = x exactly, so no decay is a factor of 1.
+	k := adamConsts{1, b1, omb1, b2, omb2, bc2sqrt, eps, negStep}
+	if doDecay {
+		k[0] = decay
+	}
+	n := adamVec(w, g, m, v, &k)
+	w, g, m, v = w[n:], g[n:], m[n:], v[n:]
 	// Operation order follows PyTorch's kernels: mul_ then add_
 	// (alpha), mul_ then addcmul_ ((value·g)·g), sqrt, divide, add ε,
 	// addcdiv_ ((value·m)/denom). float32(...) conversions forbid FMA.
@@ -149,6 +157,11 @@ func (j *adamJob) Run(part int) {
 		w[i] = x + float32(negStep*mi)/denom
 	}
 }
+
+// adamConsts are one step's scalars for the vector loop: decay (1 for a
+// parameter without decay), b1, 1-b1, b2, 1-b2, sqrt(bias correction 2),
+// eps and -lr/(bias correction 1).
+type adamConsts [8]float32
 
 // sqrt32 is the correctly rounded float32 square root (a float64 square
 // root rounded to float32 is correctly rounded, since 53 >= 2·24+2).

@@ -277,3 +277,39 @@ func TestAdamWSameOnAnyThreadCount(t *testing.T) {
 		kerneltest.Identical(t, "b", ps[1].Value.Data, ref[1])
 	}
 }
+
+// The AVX-512 loop gives the Go loop's bits: weights and both moments,
+// with and without decay, over lengths with and without a tail, after
+// steps whose gradients include zeros, huge and tiny values.
+func TestAdamWVectorSameBitsAsGo(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512 path on this machine")
+	}
+	run := func(vec bool) [][]float32 {
+		prev := useAVX512
+		useAVX512 = vec
+		defer func() { useAVX512 = prev }()
+		g := kerneltest.Rand(2, 2*adamChunk+37, 1)
+		g[0], g[1], g[2], g[3] = 0, 1e30, -1e-30, 1e-45
+		ps := []Param{param("w", kerneltest.Rand(1, 2*adamChunk+37, 1), g), param("b", kerneltest.Rand(3, 21, 1), kerneltest.Rand(4, 21, 1))}
+		ps[1].NoDecay = true
+		cfg := DefaultAdamW()
+		cfg.WeightDecay = 0.1
+		opt, err := NewAdamW(ps, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if err := opt.Step(1e-2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m0, v0 := opt.Moments(0)
+		m1, v1 := opt.Moments(1)
+		return [][]float32{ps[0].Value.Data, ps[1].Value.Data, m0, v0, m1, v1}
+	}
+	goRes, vecRes := run(false), run(true)
+	for i, name := range []string{"w", "b", "m of w", "v of w", "m of b", "v of b"} {
+		kerneltest.Identical(t, name, vecRes[i], goRes[i])
+	}
+}

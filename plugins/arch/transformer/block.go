@@ -79,13 +79,13 @@ func (m *model) newBlock(s *stack, l, layer, drop int) *block {
 	bl.out, bl.mask2 = m.act(s, 1, bs, t, c), m.act(s, 1, bs, t, c)
 	// Most of the block's activation gradients are overwritten by their
 	// first writer in blockBackward (see model.gradTo); those whose first
-	// writer accumulates are zeroed: dfch (GELUBackward), the dropout
-	// gradients, dqkv when heads are grouped (splitQKVBackward), and,
+	// writer accumulates are zeroed: the dropout gradients, dqkv when
+	// heads are grouped (splitQKVBackward), and,
 	// registered by newStack, dres1 under cross-attention and the last
 	// block's dout (the final layer norm's backward).
 	bl.dln1, bl.dqkv, bl.dy = m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, qkvw), m.gradTo(s, 2, bs, h, t, d)
 	bl.datty, bl.dproj1, bl.dres1 = m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, c)
-	bl.dln2, bl.dfch, bl.dfchGelu = m.gradTo(s, 1, bs, t, c), m.grad(s, 1, bs, t, f), m.gradTo(s, 1, bs, t, f)
+	bl.dln2, bl.dfch, bl.dfchGelu = m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, f), m.gradTo(s, 1, bs, t, f)
 	bl.dproj2, bl.dout = m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, c)
 	if hp.dropout > 0 {
 		s.grads = append(s.grads, bl.dproj1, bl.dproj2)
@@ -171,7 +171,7 @@ func (m *model) blockBackward(s *stack, bl *block, in, din *tensor.Tensor) error
 		dproj = bl.dproj2
 	}
 	e.do(nn.LinearBackwardTo(bl.dfchGelu, bl.fcpW.g, bl.fcpB.g, dproj, bl.fchGelu, bl.fcpW.v))
-	e.do(nn.GELUBackward(bl.dfch, bl.fch, bl.dfchGelu, nn.GELUTanh))
+	e.do(nn.GELUBackwardTo(bl.dfch, bl.fch, bl.dfchGelu, nn.GELUTanh))
 	e.do(nn.LinearBackwardTo(bl.dln2, bl.fcW.g, bl.fcB.g, bl.dfch, bl.ln2, bl.fcW.v))
 	e.do(nn.LayerNormBackward(dmid, bl.ln2W.g, bl.ln2B.g, bl.dln2, mid, bl.ln2W.v, bl.ln2Mu, bl.ln2Rs))
 	if e.err != nil {

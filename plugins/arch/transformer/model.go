@@ -97,10 +97,10 @@ func (m *model) grad(s *stack, tdim int, shape ...int) *tensor.Tensor {
 }
 
 // gradTo is act for an activation gradient whose first writer in Backward
-// overwrites it (nn.LinearBackwardTo, attention.SplitHeadsBackwardTo and
-// MergeHeadsBackwardTo, setGrad), so Backward need not zero it: the
-// reference model's step zeroed some 36 MB of them, and the accumulating
-// products read them back.
+// overwrites it (nn.LinearBackwardTo and GELUBackwardTo,
+// attention.SplitHeadsBackwardTo and MergeHeadsBackwardTo, setGrad), so
+// Backward need not zero it: the reference model's step zeroed some 36 MB
+// of them, and the accumulating kernels read them back.
 func (m *model) gradTo(s *stack, tdim int, shape ...int) *tensor.Tensor {
 	return m.act(s, tdim, shape...)
 }

@@ -1,0 +1,26 @@
+//go:build amd64 && !purego
+
+package optim
+
+import "golang.org/x/sys/cpu"
+
+// adamwAVX512 is in adamw_amd64.s.
+//
+//go:noescape
+func adamwAVX512(w, grad, m, v *float32, n int, k *adamConsts)
+
+// adamVec updates the first multiple of 16 elements with AVX-512 and
+// returns how many it did (0 without AVX-512).
+func adamVec(w, g, m, v []float32, k *adamConsts) int {
+	n := len(w) &^ 15
+	if n == 0 || !useAVX512 {
+		return 0
+	}
+	_, _, _ = g[n-1], m[n-1], v[n-1]
+	adamwAVX512(&w[0], &g[0], &m[0], &v[0], n, k)
+	return n
+}
+
+// useAVX512 selects the assembly loop; tests turn it off to check that
+// both paths give the same bits.
+var useAVX512 = cpu.X86.HasAVX512F

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package optim
+
+func adamVec(w, g, m, v []float32, k *adamConsts) int { return 0 }
+
+var useAVX512 = false
