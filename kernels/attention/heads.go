@@ -87,9 +87,9 @@ func (j *headsJob) permute(bi, t0, t1 int) {
 						src[i] += g
 					}
 				case setBack:
-					copyHead(src, x)
+					copy(src, x)
 				default:
-					copyHead(x, src)
+					copy(x, src)
 				}
 			}
 		}
@@ -168,9 +168,9 @@ func (j *headsJob) merge(bi, t0, t1 int) {
 					s[i] += g
 				}
 			case setBack:
-				copyHead(s, o)
+				copy(s, o)
 			default:
-				copyHead(o, s)
+				copy(o, s)
 			}
 		}
 	}
@@ -213,21 +213,5 @@ func (j *headsJob) Run(part int) {
 		j.permute(bi, t0, t1)
 	} else {
 		j.merge(bi, t0, t1)
-	}
-}
-
-// copyHead copies one head's row of d values: as a fixed-size array for
-// the usual head dimensions (inlined moves, where copy calls memmove for
-// 64 or 128 bytes).
-func copyHead(dst, src []float32) {
-	switch len(dst) {
-	case 16:
-		*(*[16]float32)(dst) = *(*[16]float32)(src)
-	case 32:
-		*(*[32]float32)(dst) = *(*[32]float32)(src)
-	case 64:
-		*(*[64]float32)(dst) = *(*[64]float32)(src)
-	default:
-		copy(dst, src)
 	}
 }

@@ -144,10 +144,10 @@ func (s *linformerScratch) addProjectionGrads(g gdims, kproj int, de *tensor.Ten
 				continue
 			}
 			for i := range kproj {
-				copyHead(s.catA[i*w+col:i*w+col+d], dkp[bk*pd+i*d:bk*pd+i*d+d])
+				copy(s.catA[i*w+col:i*w+col+d], dkp[bk*pd+i*d:bk*pd+i*d+d])
 			}
 			for t := range g.tk {
-				copyHead(s.catB[t*w+col:t*w+col+d], km[bk*n+t*d:bk*n+t*d+d])
+				copy(s.catB[t*w+col:t*w+col+d], km[bk*n+t*d:bk*n+t*d+d])
 			}
 			col += d
 		}
