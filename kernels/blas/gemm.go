@@ -91,7 +91,7 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 	if m == 0 || n == 0 {
 		return
 	}
-	if !transA && kern.alt != nil && packRowsA(lda, kern.mr) && !packRowsA(lda, kern.alt.mr) {
+	if kern.alt != nil && (!transA && packRowsA(lda, kern.mr) && !packRowsA(lda, kern.alt.mr) || kern.altFits(m)) {
 		kern = kern.alt
 	}
 	kern = kern.forWidth(n)
