@@ -112,22 +112,17 @@ func MergeHeads(out, y *tensor.Tensor) error {
 
 // MergeHeadsBackward accumulates dout (B, T, C) into dy (B, H, T, D).
 func MergeHeadsBackward(dy, dout *tensor.Tensor) error {
-	c := tensor.Check("attention.MergeHeadsBackward").Add("dy", dy).Add("dout", dout)
-	b, h, t, d := mergeDims(c, dy)
-	if c.Ok() {
-		c.Shape("dout", dout, b, t, h*d)
-	}
-	if err := c.Err(); err != nil {
-		return err
-	}
-	mergeHeads(dout.Data, dy.Data, b, h, t, d, addBack)
-	return nil
+	return mergeHeadsBackward("attention.MergeHeadsBackward", addBack, dy, dout)
 }
 
 // MergeHeadsBackwardTo is MergeHeadsBackward with dy overwritten: it is
 // SplitHeads of dout, with no need to zero dy first.
 func MergeHeadsBackwardTo(dy, dout *tensor.Tensor) error {
-	c := tensor.Check("attention.MergeHeadsBackwardTo").Add("dy", dy).Add("dout", dout)
+	return mergeHeadsBackward("attention.MergeHeadsBackwardTo", setBack, dy, dout)
+}
+
+func mergeHeadsBackward(op string, mode int, dy, dout *tensor.Tensor) error {
+	c := tensor.Check(op).Add("dy", dy).Add("dout", dout)
 	b, h, t, d := mergeDims(c, dy)
 	if c.Ok() {
 		c.Shape("dout", dout, b, t, h*d)
@@ -135,7 +130,7 @@ func MergeHeadsBackwardTo(dy, dout *tensor.Tensor) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
-	mergeHeads(dout.Data, dy.Data, b, h, t, d, setBack)
+	mergeHeads(dout.Data, dy.Data, b, h, t, d, mode)
 	return nil
 }
 

@@ -35,24 +35,7 @@ func MaxCols(m, x []float32) {
 
 // ExpSubCols sets dst[r*w+c] = exp(src[r*w+c] - m[c]) and adds each value
 // to sums[c], row by row in order.
-func ExpSubCols(dst, src, m, sums []float32) {
-	w := len(m)
-	if w == 0 {
-		return
-	}
-	if vectorCols(w) {
-		expSubColsImpl(dst, src, m, sums)
-		return
-	}
-	for r := 0; r+w <= len(src); r += w {
-		d, s := dst[r:r+w], src[r:r+w]
-		for c, v := range s {
-			e := exp1(v - m[c])
-			d[c] = e
-			sums[c] += e
-		}
-	}
-}
+func ExpSubCols(dst, src, m, sums []float32) { expCols(dst, src, m, sums, false) }
 
 // Exp2SubCols is ExpSubCols in base 2: it sets dst[r*w+c] = 2^(src[r*w+c]
 // - m[c]) and adds each value to sums[c], row by row in order. A softmax
@@ -62,19 +45,31 @@ func ExpSubCols(dst, src, m, sums []float32) {
 // a polynomial one degree lower (Cephes exp2f). Accuracy and edge values
 // are those of Exp: 3e-7 relative, 2^x = 0 below -150 and for -Inf, +Inf
 // from 128, NaN for NaN.
-func Exp2SubCols(dst, src, m, sums []float32) {
+func Exp2SubCols(dst, src, m, sums []float32) { expCols(dst, src, m, sums, true) }
+
+// expCols is ExpSubCols in base 2 or e: vector strips (vectorCols), or
+// the scalar exponential.
+func expCols(dst, src, m, sums []float32, base2 bool) {
 	w := len(m)
 	if w == 0 {
 		return
 	}
 	if vectorCols(w) {
-		exp2SubColsImpl(dst, src, m, sums)
+		if base2 {
+			exp2SubColsImpl(dst, src, m, sums)
+		} else {
+			expSubColsImpl(dst, src, m, sums)
+		}
 		return
+	}
+	one := exp1
+	if base2 {
+		one = exp2One
 	}
 	for r := 0; r+w <= len(src); r += w {
 		d, s := dst[r:r+w], src[r:r+w]
 		for c, v := range s {
-			e := exp2One(v - m[c])
+			e := one(v - m[c])
 			d[c] = e
 			sums[c] += e
 		}

@@ -13,6 +13,7 @@
 // clamps are written to pass a NaN x through, and exp(NaN) = NaN.
 
 #include "exp_amd64.h"
+#include "expcols_amd64.h"
 
 // func expSubSumAVX512(dst, src *float32, n int, m float32) float32
 // dst[i] = exp(src[i] - m) for i < n (n a multiple of 16); returns the sum
@@ -52,32 +53,12 @@ esdone:
 // func expSubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
 // One 16-column strip: dst[r][c] = exp(src[r][c] - m[c]); sums[c] += dst[r][c].
 TEXT ·expSubColsAVX512(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), CX
-	MOVQ stride+24(FP), DX
-	SHLQ $2, DX
-	MOVQ m+32(FP), R8
-	MOVQ sums+40(FP), R9
-	VMOVUPS (R8), Z14
-	VMOVUPS (R9), Z15
-	EXPCONSTS
-	TESTQ CX, CX
-	JZ ecdone
-ecloop:
-	VMOVUPS (SI), Z0
-	VSUBPS Z14, Z0, Z0
-	EXPZ
-	VMOVUPS Z0, (DI)
-	VADDPS Z0, Z15, Z15
-	ADDQ DX, SI
-	ADDQ DX, DI
-	DECQ CX
-	JNZ ecloop
-ecdone:
-	VMOVUPS Z15, (R9)
-	VZEROUPPER
-	RET
+	EXPCOLS(EXPCONSTS, EXPZ, Z0, Z14, Z15, ecloop, ecdone)
+
+// func exp2SubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
+// One 16-column strip: dst[r][c] = 2^(src[r][c] - m[c]); sums[c] += dst[r][c].
+TEXT ·exp2SubColsAVX512(SB), NOSPLIT, $0-48
+	EXPCOLS(EXP2CONSTS, EXP2Z, Z0, Z14, Z15, e2cloop, e2cdone)
 
 // func maxColsAVX512(m, x *float32, rows, stride int)
 // m[c] = x > m ? x : m, as the Go loop does: VMAXPS returns its second
@@ -169,35 +150,5 @@ gcloop:
 	DECQ CX
 	JNZ gcloop
 gcdone:
-	VZEROUPPER
-	RET
-
-// func exp2SubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
-// One 16-column strip: dst[r][c] = 2^(src[r][c] - m[c]); sums[c] += dst[r][c].
-TEXT ·exp2SubColsAVX512(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), CX
-	MOVQ stride+24(FP), DX
-	SHLQ $2, DX
-	MOVQ m+32(FP), R8
-	MOVQ sums+40(FP), R9
-	VMOVUPS (R8), Z14
-	VMOVUPS (R9), Z15
-	EXP2CONSTS
-	TESTQ CX, CX
-	JZ e2cdone
-e2cloop:
-	VMOVUPS (SI), Z0
-	VSUBPS Z14, Z0, Z0
-	EXP2Z
-	VMOVUPS Z0, (DI)
-	VADDPS Z0, Z15, Z15
-	ADDQ DX, SI
-	ADDQ DX, DI
-	DECQ CX
-	JNZ e2cloop
-e2cdone:
-	VMOVUPS Z15, (R9)
 	VZEROUPPER
 	RET

@@ -19,6 +19,7 @@
 // halves shift to 0 in the exponent field, and the result is NaN.
 
 #include "exp_avx2_amd64.h"
+#include "expcols_amd64.h"
 
 // func expSubSumAVX2(dst, src *float32, n int, m float32) float32
 // dst[i] = exp(src[i] - m) for i < n (n a multiple of 8); returns the sum
@@ -56,32 +57,12 @@ esdone:
 // func expSubColsAVX2(dst, src *float32, rows, stride int, m, sums *float32)
 // One 8-column strip: dst[r][c] = exp(src[r][c] - m[c]); sums[c] += dst[r][c].
 TEXT ·expSubColsAVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), CX
-	MOVQ stride+24(FP), DX
-	SHLQ $2, DX
-	MOVQ m+32(FP), R8
-	MOVQ sums+40(FP), R9
-	VMOVUPS (R8), Y14
-	VMOVUPS (R9), Y15
-	EXPCONSTSY
-	TESTQ CX, CX
-	JZ ecdone
-ecloop:
-	VMOVUPS (SI), Y0
-	VSUBPS Y14, Y0, Y0
-	EXPY
-	VMOVUPS Y0, (DI)
-	VADDPS Y0, Y15, Y15
-	ADDQ DX, SI
-	ADDQ DX, DI
-	DECQ CX
-	JNZ ecloop
-ecdone:
-	VMOVUPS Y15, (R9)
-	VZEROUPPER
-	RET
+	EXPCOLS(EXPCONSTSY, EXPY, Y0, Y14, Y15, ecloop, ecdone)
+
+// func exp2SubColsAVX2(dst, src *float32, rows, stride int, m, sums *float32)
+// One 8-column strip: dst[r][c] = 2^(src[r][c] - m[c]); sums[c] += dst[r][c].
+TEXT ·exp2SubColsAVX2(SB), NOSPLIT, $0-48
+	EXPCOLS(EXP2CONSTSY, EXP2Y, Y0, Y14, Y15, e2cloop, e2cdone)
 
 // func maxColsAVX2(m, x *float32, rows, stride int)
 // m[c] = x > m ? x : m, as the Go loop does (see maxColsAVX512).
@@ -172,35 +153,5 @@ gcloop:
 	DECQ CX
 	JNZ gcloop
 gcdone:
-	VZEROUPPER
-	RET
-
-// func exp2SubColsAVX2(dst, src *float32, rows, stride int, m, sums *float32)
-// One 8-column strip: dst[r][c] = 2^(src[r][c] - m[c]); sums[c] += dst[r][c].
-TEXT ·exp2SubColsAVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), CX
-	MOVQ stride+24(FP), DX
-	SHLQ $2, DX
-	MOVQ m+32(FP), R8
-	MOVQ sums+40(FP), R9
-	VMOVUPS (R8), Y14
-	VMOVUPS (R9), Y15
-	EXP2CONSTSY
-	TESTQ CX, CX
-	JZ e2cdone
-e2cloop:
-	VMOVUPS (SI), Y0
-	VSUBPS Y14, Y0, Y0
-	EXP2Y
-	VMOVUPS Y0, (DI)
-	VADDPS Y0, Y15, Y15
-	ADDQ DX, SI
-	ADDQ DX, DI
-	DECQ CX
-	JNZ e2cloop
-e2cdone:
-	VMOVUPS Y15, (R9)
 	VZEROUPPER
 	RET

@@ -130,23 +130,12 @@ func maxColsImpl(m, x []float32) {
 	}
 }
 
-func expSubColsImpl(dst, src, m, sums []float32) {
-	w := len(m)
-	_ = sums[w-1]
-	r := rowsOf(w, src, dst)
-	if r == 0 {
-		return
-	}
-	c, c16 := 0, strips16(w)
-	for ; c < c16; c += 16 {
-		expSubColsAVX512(&dst[c], &src[c], r, w, &m[c], &sums[c])
-	}
-	for ; c < w; c += 8 {
-		expSubColsAVX2(&dst[c], &src[c], r, w, &m[c], &sums[c])
-	}
-}
+func expSubColsImpl(dst, src, m, sums []float32)  { expColsImpl(dst, src, m, sums, false) }
+func exp2SubColsImpl(dst, src, m, sums []float32) { expColsImpl(dst, src, m, sums, true) }
 
-func exp2SubColsImpl(dst, src, m, sums []float32) {
+// expColsImpl runs a column exponential's strips, in base 2 or e: of 16
+// columns on the AVX-512 path, then of 8.
+func expColsImpl(dst, src, m, sums []float32, base2 bool) {
 	w := len(m)
 	_ = sums[w-1]
 	r := rowsOf(w, src, dst)
@@ -155,10 +144,18 @@ func exp2SubColsImpl(dst, src, m, sums []float32) {
 	}
 	c, c16 := 0, strips16(w)
 	for ; c < c16; c += 16 {
-		exp2SubColsAVX512(&dst[c], &src[c], r, w, &m[c], &sums[c])
+		if base2 {
+			exp2SubColsAVX512(&dst[c], &src[c], r, w, &m[c], &sums[c])
+		} else {
+			expSubColsAVX512(&dst[c], &src[c], r, w, &m[c], &sums[c])
+		}
 	}
 	for ; c < w; c += 8 {
-		exp2SubColsAVX2(&dst[c], &src[c], r, w, &m[c], &sums[c])
+		if base2 {
+			exp2SubColsAVX2(&dst[c], &src[c], r, w, &m[c], &sums[c])
+		} else {
+			expSubColsAVX2(&dst[c], &src[c], r, w, &m[c], &sums[c])
+		}
 	}
 }
 
