@@ -1,7 +1,9 @@
 package attention
 
 import (
+	"cmp"
 	"math"
+	"slices"
 
 	"github.com/attnlab/attnlab/kernels/parallel"
 )
@@ -53,13 +55,18 @@ func putKeyRuns(kr *keyRuns) {
 }
 
 // hide sets to -Inf the rows of s (kb, nr), keys j0..j0+kb-1 of batch b,
-// whose keys the mask hides.
+// whose keys the mask hides. The first run that reaches the block is
+// found by binary search, so a mask of many short runs (a random one)
+// costs a block only the runs inside it.
 func (kr *keyRuns) hide(s []float32, b, j0, kb, nr int) {
-	for _, r := range kr.runs[kr.first[b]:kr.first[b+1]] {
-		lo, hi := max(r.lo, j0), min(r.hi, j0+kb)
-		if lo < hi {
-			fillNegInf(s[(lo-j0)*nr : (hi-j0)*nr])
+	runs := kr.runs[kr.first[b]:kr.first[b+1]]
+	i, _ := slices.BinarySearchFunc(runs, j0, func(r span, j int) int { return cmp.Compare(r.hi, j+1) })
+	for _, r := range runs[i:] {
+		if r.lo >= j0+kb {
+			break
 		}
+		lo, hi := max(r.lo, j0), min(r.hi, j0+kb)
+		fillNegInf(s[(lo-j0)*nr : (hi-j0)*nr])
 	}
 }
 
