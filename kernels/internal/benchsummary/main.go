@@ -3,7 +3,8 @@
 // -count repetitions, followed by the ratios that matter: each benchmark
 // against its reference measured in the same run (BenchmarkX against
 // BenchmarkXGonum or BenchmarkXUnfused with the same sub-benchmark name),
-// two threads against one, and the harness's overhead per trial.
+// each attention variant against full attention at the same shape, two
+// threads against one, and the harness's overhead per trial.
 //
 //	go test -run '^$' -bench . -count 5 ./kernels/... | go run ./kernels/internal/benchsummary
 package main
@@ -129,6 +130,19 @@ func report(w io.Writer, results map[string]*result, order []string) {
 				threads = 2
 			}
 			fmt.Fprintf(w, "  %-60s of FMA peak (%.0f GFLOP/s per core): %.0f%%\n", name, peak, 100*median(r.metrics[u])/(threads*peak))
+		}
+		if strings.Contains(name, "/variant=") && !strings.Contains(name, "/variant=full/") {
+			// An attention variant against full attention at the same
+			// shape: the LRA comparison at the kernel level.
+			if v := strings.Index(name, "/variant="); v >= 0 {
+				rest := name[v+len("/variant="):]
+				if e := strings.Index(rest, "/"); e >= 0 {
+					full := name[:v] + "/variant=full" + rest[e:]
+					if rf, ok := results[full]; ok && len(rf.metrics[u]) > 0 {
+						fmt.Fprintf(w, "  %-60s vs variant=full: %.2fx\n", name, better(u, median(r.metrics[u]), median(rf.metrics[u])))
+					}
+				}
+			}
 		}
 		if strings.Contains(name, "mode=plugins") {
 			in := strings.Replace(name, "mode=plugins", "mode=inprocess", 1)

@@ -14,6 +14,9 @@ BenchmarkMatMulGonum/n=256/threads=1-2 10 100 ns/op  10.0 GFLOP/s
 BenchmarkFMAPeak/isa=avx512-2 10 100 ns/op  120 GFLOP/s
 BenchmarkAttention/variant=full/seq=256/threads=1/pass=fwd-2 10 100 ns/op 2.0 ms/op
 BenchmarkAttentionUnfused/variant=full/seq=256/threads=1/pass=fwd-2 10 100 ns/op 5.0 ms/op
+BenchmarkAttentionLRA/variant=full/mask=none/seq=4096/threads=1/pass=fwdbwd-2 10 100 ns/op 600 ms/op
+BenchmarkAttentionLRA/variant=flash/mask=none/seq=4096/threads=1/pass=fwdbwd-2 10 100 ns/op 750 ms/op
+BenchmarkAttentionLRA/variant=performer/mask=none/seq=4096/threads=1/pass=fwdbwd-2 10 100 ns/op 150 ms/op
 BenchmarkTrialStep/mode=inprocess/threads=1-2 10 100 ns/op 100 ms/op
 BenchmarkTrialStep/mode=plugins/threads=1-2 10 100 ns/op 105 ms/op
 BenchmarkTrialOverhead-2 3 100 ns/op 200 compute_ms/op 300 ms/op 100 overhead_ms/op
@@ -34,6 +37,8 @@ func TestReport(t *testing.T) {
 		"vs BenchmarkMatMulGonum: 6.00x",
 		"vs threads=1: 2.00x",
 		"vs BenchmarkAttentionUnfused: 2.50x",
+		"variant=flash/mask=none/seq=4096/threads=1/pass=fwdbwd vs variant=full: 0.80x",
+		"variant=performer/mask=none/seq=4096/threads=1/pass=fwdbwd vs variant=full: 4.00x",
 		"of FMA peak (120 GFLOP/s per core): 50%", // 60 of 120
 		"of FMA peak (120 GFLOP/s per core): 50%", // 120 of 2×120
 		"vs mode=inprocess: 1.050x the time",
