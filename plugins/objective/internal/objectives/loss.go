@@ -5,6 +5,7 @@ import (
 
 	"github.com/attnlab/attnlab/kernels/nn"
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/kernels/vmath"
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
@@ -114,8 +115,26 @@ func (l *TokenLoss) Loss(out *tensor.Tensor, batch *sdk.Batch) (float32, *tensor
 }
 
 // Argmax returns the index of the first largest entry of x (NaNs are never
-// the largest; an all-NaN row gives 0).
+// the largest; an all-NaN row gives 0). The maximum comes from vmath.Max's
+// vector loop and then its first position; a row with a NaN takes the
+// scalar loop (argmaxScalar).
 func Argmax(x []float32) int {
+	if len(x) == 0 {
+		return 0
+	}
+	m := vmath.Max(x)
+	if m == m {
+		for i, v := range x {
+			if v == m {
+				return i
+			}
+		}
+	}
+	return argmaxScalar(x)
+}
+
+// argmaxScalar is Argmax in one scalar pass, NaNs included.
+func argmaxScalar(x []float32) int {
 	best := 0
 	for i, v := range x {
 		if v > x[best] || x[best] != x[best] && v == v {

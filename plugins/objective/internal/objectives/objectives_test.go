@@ -28,6 +28,20 @@ func TestArgmax(t *testing.T) {
 			t.Errorf("Argmax(%v) = %d, want %d", c.x, got, c.want)
 		}
 	}
+	// Against the scalar pass on rows long enough for the vector loop,
+	// with ties, signed zeros, infinities and NaNs in every position.
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 3, 3, float32(math.Inf(1)), float32(math.Inf(-1)), nan, 2.5}
+	for n := 1; n <= 70; n++ {
+		for seed := range 20 {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = vals[(i*7+seed*13+i*i*seed)%len(vals)]
+			}
+			if got, want := Argmax(x), argmaxScalar(x); got != want {
+				t.Fatalf("Argmax(%v) = %d, the scalar pass %d", x, got, want)
+			}
+		}
+	}
 }
 
 func TestCheckBatch(t *testing.T) {
