@@ -49,4 +49,16 @@
 //
 // The column operations follow the same rules; MaxCols skips NaN elements
 // (see its comment).
+//
+// # Exp2SubCols
+//
+// The column exponential also comes in base 2, for softmaxes whose scores
+// carry log2(e) (attention folds it into the query scale): Cephes exp2f,
+// x clamped to [-150, 128], n = x rounded to nearest, f = x - n exact,
+// 2^f = 1 + f·P(f) with P of degree 5, then the same single-rounding
+// scaling by 2^n as Exp. Twelve operations a vector against eighteen: 0.161
+// against 0.211 ns per element on a 512×32 block (BenchmarkExpSubCols).
+// The same accuracy bound as Exp (TestExp2SubColsSweep over a million
+// inputs in [-160, 130]), the AVX2 and AVX-512 paths bit for bit alike,
+// 2^NaN = NaN, 2^x = +Inf from 128, 0 at and below -150 and for -Inf.
 package vmath
