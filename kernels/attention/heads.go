@@ -15,7 +15,7 @@ func SplitHeads(q, k, v, qkv *tensor.Tensor) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
-	permuteHeads(qkv.Data, q.Data, k.Data, v.Data, b, h, t, d, toHeads)
+	permuteHeads(qkv.Data, q.Data, k.Data, v.Data, b, h, t, d, fwdCopy)
 	return nil
 }
 
@@ -41,12 +41,29 @@ func splitHeadsBackward(op string, mode int, dqkv, dq, dk, dv *tensor.Tensor) er
 	return nil
 }
 
-// The directions of a head permutation.
+// The directions of a head permutation: the forward's copy, or its
+// backward, which adds the gradient back into the forward's source or
+// overwrites it (see moveHead).
 const (
-	toHeads = iota // copy into the per-head tensors
-	addBack        // accumulate back into the fused tensor
-	setBack        // copy back into the fused tensor
+	fwdCopy = iota
+	addBack
+	setBack
 )
+
+// moveHead moves one head's row of a permutation whose forward copies src
+// into dst: in direction mode, that copy, or its backward, src (+)= dst.
+func moveHead(dst, src []float32, mode int) {
+	switch mode {
+	case addBack:
+		for i, g := range dst {
+			src[i] += g
+		}
+	case setBack:
+		copy(src, dst)
+	default:
+		copy(dst, src)
+	}
+}
 
 func headDims(c *tensor.Checker, q, qkv *tensor.Tensor) (b, h, t, d int) {
 	if !c.Ok() {
@@ -63,7 +80,7 @@ func headDims(c *tensor.Checker, q, qkv *tensor.Tensor) (b, h, t, d int) {
 }
 
 // permuteHeads moves data between (B, T, 3, H, D) and three (B, H, T, D)
-// tensors in direction mode.
+// tensors in direction mode (its forward copies qkv into q, k and v).
 func permuteHeads(qkv, q, k, v []float32, b, h, t, d int, mode int) {
 	j := headsJobs.Get()
 	*j = headsJob{qkv: qkv, q: q, k: k, v: v, b: b, h: h, t: t, d: d, mode: mode, split: true}
@@ -78,19 +95,8 @@ func (j *headsJob) permute(bi, t0, t1 int) {
 		row := qkv[(bi*t+ti)*3*c : (bi*t+ti+1)*3*c]
 		for part := range 3 {
 			for hi := range h {
-				src := row[part*c+hi*d : part*c+hi*d+d]
 				o := ((bi*h+hi)*t + ti) * d
-				x := dst[part][o : o+d]
-				switch j.mode {
-				case addBack:
-					for i, g := range x {
-						src[i] += g
-					}
-				case setBack:
-					copy(src, x)
-				default:
-					copy(x, src)
-				}
+				moveHead(dst[part][o:o+d], row[part*c+hi*d:part*c+hi*d+d], j.mode)
 			}
 		}
 	}
@@ -106,7 +112,7 @@ func MergeHeads(out, y *tensor.Tensor) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
-	mergeHeads(out.Data, y.Data, b, h, t, d, toHeads)
+	mergeHeads(out.Data, y.Data, b, h, t, d, fwdCopy)
 	return nil
 }
 
@@ -155,18 +161,7 @@ func (j *headsJob) merge(bi, t0, t1 int) {
 	c := h * d
 	for ti := t0; ti < t1; ti++ {
 		for hi := range h {
-			o := out[(bi*t+ti)*c+hi*d : (bi*t+ti)*c+hi*d+d]
-			s := y[((bi*h+hi)*t+ti)*d : ((bi*h+hi)*t+ti+1)*d]
-			switch j.mode {
-			case addBack:
-				for i, g := range o {
-					s[i] += g
-				}
-			case setBack:
-				copy(s, o)
-			default:
-				copy(o, s)
-			}
+			moveHead(out[(bi*t+ti)*c+hi*d:(bi*t+ti)*c+hi*d+d], y[((bi*h+hi)*t+ti)*d:((bi*h+hi)*t+ti+1)*d], j.mode)
 		}
 	}
 }
@@ -178,7 +173,7 @@ func (j *headsJob) merge(bi, t0, t1 int) {
 type headsJob struct {
 	qkv, q, k, v []float32
 	b, h, t, d   int
-	mode         int // toHeads, addBack or setBack
+	mode         int // fwdCopy, addBack or setBack
 	split        bool
 	perSeq       int // parts per sequence
 }

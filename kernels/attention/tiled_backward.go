@@ -25,9 +25,9 @@ import (
 // order; dQ_i accumulates transposed, as dQ_iᵀ = Σ_j K_jᵀ·dS_ijᵀ, in a
 // (D, nr) block per query block (dSᵀ is then already the packed operand
 // and each product is nr wide, not D), added to dq at the end. The
-// query-side operands (scale·log2(e)·Q_iᵀ and dO_iᵀ packed (D, nr), Q_i and dO_i
-// packed (nr, D), D_i and L_i) are packed once per head, so the inner loop
-// only multiplies.
+// query-side operands (scale·log2(e)·Q_iᵀ and dO_iᵀ packed (D, nr), Q_i
+// and dO_i packed (nr, D), D_i and L_i) are packed once per head, so the
+// inner loop only multiplies.
 //
 // Key blocks lie on a fixed grid of keyBlock(D) keys. The pattern's spans,
 // which may start anywhere (sliding windows), are cut at multiples of
@@ -115,7 +115,6 @@ func (ws *tiledBackWS) packQueries(q, dout, out, lse []float32, tq, d, nr int, s
 			if c < w && !math.IsInf(float64(lse[i0+c]), -1) {
 				ws.dsum[i0+c] = vmath.Dot(dout[(i0+c)*d:(i0+c+1)*d], out[(i0+c)*d:(i0+c+1)*d])
 				ws.lse[i0+c] = float32(float64(lse[i0+c]) * log2e) // base 2, as the scores
-
 			}
 		}
 		blas.PackB(ws.qT[qb*nt:], true, d, w, scale*log2e, q[i0*d:], d)

@@ -58,7 +58,7 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 		return
 	}
 	kern := active
-	if kern.alt != nil && m%kern.mr != 0 && m%kern.alt.mr == 0 {
+	if kern.altExact(m) {
 		kern = kern.alt // e.g. head dim 64: 8 full panels instead of 5 and an edge
 	}
 	nr, kc := kern.nr, kern.kc

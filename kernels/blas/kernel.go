@@ -39,15 +39,21 @@ func (k *microKernel) bstep() int {
 }
 
 // altFits reports whether Gemm serves m rows better with the alt kernel:
-// when they fill its panels exactly but would leave the main kernel an
-// edge panel, and that edge is one of fewer than 16 panels. With more, the
+// when altExact, and the main kernel's edge would be one of fewer than 16
+// panels. With more, the
 // edge costs less than the alt kernel's lower speed (8 rows at a time
 // against 12): BenchmarkLinearShapes' weight gradients, m = 128: 101 ->
 // 110 GFLOP/s with alt; m = 512: 105 -> 103. (MulPacked, whose products
 // are short in k, prefers alt at any m: flash attention's m = 512 score
 // blocks ran 3% slower on the main kernel.)
 func (k *microKernel) altFits(m int) bool {
-	return k.alt != nil && m%k.mr != 0 && m%k.alt.mr == 0 && m < 16*k.mr
+	return k.altExact(m) && m < 16*k.mr
+}
+
+// altExact reports whether m rows fill the alt kernel's panels exactly but
+// would leave the main kernel an edge panel.
+func (k *microKernel) altExact(m int) bool {
+	return k.alt != nil && m%k.mr != 0 && m%k.alt.mr == 0
 }
 
 // forWidth returns the kernel to use for a product n columns wide.

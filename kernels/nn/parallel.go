@@ -220,6 +220,9 @@ func runElem(j *elemJob) {
 
 func (j *elemJob) Run(part int) {
 	lo, hi := j.bounds(part)
+	if j.set {
+		clear(j.d[lo:hi])
+	}
 	switch j.kind {
 	case residualFwd:
 		out, y := j.out[lo:hi], j.y[lo:hi]
@@ -236,16 +239,10 @@ func (j *elemJob) Run(part int) {
 	case geluTanhFwd:
 		vmath.GELUTanh(j.out[lo:hi], j.x[lo:hi])
 	case geluTanhBwd:
-		if j.set {
-			clear(j.d[lo:hi])
-		}
 		vmath.GELUTanhGrad(j.d[lo:hi], j.x[lo:hi], j.y[lo:hi])
 	case geluErfFwd:
 		vmath.GELUErf(j.out[lo:hi], j.x[lo:hi])
 	case geluErfBwd:
-		if j.set {
-			clear(j.d[lo:hi])
-		}
 		vmath.GELUErfGrad(j.d[lo:hi], j.x[lo:hi], j.y[lo:hi])
 	}
 }

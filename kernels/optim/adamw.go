@@ -45,9 +45,9 @@ type AdamW struct {
 // elements of one parameter; elements are independent, so the parts run
 // on the kernel pool and the result does not depend on the thread count.
 type adamJob struct {
-	o                                            *AdamW
-	chunks                                       []adamChunkRef // built once: the parameters do not change
-	decay, b1, omb1, b2, omb2, bc2sqrt, eps, neg float32
+	o      *AdamW
+	chunks []adamChunkRef // built once: the parameters do not change
+	k      adamConsts     // this step's scalars, with the decay factor
 }
 
 type adamChunkRef struct{ param, lo, hi int }
@@ -120,7 +120,7 @@ func (o *AdamW) Step(lr float32) error {
 			}
 		}
 	}
-	j.decay, j.b1, j.omb1, j.b2, j.omb2, j.bc2sqrt, j.eps, j.neg = decay, b1, omb1, b2, omb2, bc2sqrt, eps, negStep
+	j.k = adamConsts{decay, b1, omb1, b2, omb2, bc2sqrt, eps, negStep}
 	parallel.Do(len(j.chunks), j)
 	return nil
 }
@@ -131,24 +131,20 @@ func (j *adamJob) Run(part int) {
 	w := p.Value.Data[ch.lo:ch.hi]
 	g, m, v := p.Grad.Data[ch.lo:ch.hi], o.m[ch.param][ch.lo:ch.hi], o.v[ch.param][ch.lo:ch.hi]
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-	doDecay := !p.NoDecay && o.cfg.WeightDecay != 0
-	decay, b1, omb1, b2, omb2, bc2sqrt, eps, negStep := j.decay, j.b1, j.omb1, j.b2, j.omb2, j.bc2sqrt, j.eps, j.neg
-	// The vector loop (AVX-512, adamw_amd64.s) does the same operations
-	// in the same order; x·1 = x exactly, so no decay is a factor of 1.
-	k := adamConsts{1, b1, omb1, b2, omb2, bc2sqrt, eps, negStep}
-	if doDecay {
-		k[0] = decay
+	// No decay is a factor of 1 (x·1 = x exactly). The vector loop
+	// (AVX-512, adamw_amd64.s) does the operations below in their order.
+	k := j.k
+	if p.NoDecay || o.cfg.WeightDecay == 0 {
+		k[0] = 1
 	}
 	n := adamVec(w, g, m, v, &k)
 	w, g, m, v = w[n:], g[n:], m[n:], v[n:]
+	decay, b1, omb1, b2, omb2, bc2sqrt, eps, negStep := k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]
 	// Operation order follows PyTorch's kernels: mul_ then add_
 	// (alpha), mul_ then addcmul_ ((value·g)·g), sqrt, divide, add ε,
 	// addcdiv_ ((value·m)/denom). float32(...) conversions forbid FMA.
 	for i := range w {
-		x := w[i]
-		if doDecay {
-			x *= decay
-		}
+		x := w[i] * decay
 		gi := g[i]
 		mi := float32(m[i]*b1) + float32(omb1*gi)
 		vi := float32(v[i]*b2) + float32(float32(omb2*gi)*gi)

@@ -144,10 +144,8 @@ const (
 )
 
 // Cephes exp2f constants: 2^f = 1 + f·P(f) on [-1/2, 1/2], P of degree 5
-// (relative error about 2e-7), and the clamps of the vector path.
+// (relative error about 2e-7).
 const (
-	exp2Lo = -150.0 // 2^-150 rounds to 0
-	exp2Hi = 128.0  // 2^128 overflows to +Inf
 	exp2P0 = 1.535336188319500e-4
 	exp2P1 = 1.339887440266574e-3
 	exp2P2 = 9.618437357674640e-3

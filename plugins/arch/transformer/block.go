@@ -78,11 +78,11 @@ func (m *model) newBlock(s *stack, l, layer, drop int) *block {
 	bl.fch, bl.fchGelu = m.act(s, 1, bs, t, f), m.act(s, 1, bs, t, f)
 	bl.out, bl.mask2 = m.act(s, 1, bs, t, c), m.act(s, 1, bs, t, c)
 	// Most of the block's activation gradients are overwritten by their
-	// first writer in blockBackward (see model.gradTo); those whose first
-	// writer accumulates are zeroed: the dropout gradients, dqkv when
-	// heads are grouped (splitQKVBackward), and,
-	// registered by newStack, dres1 under cross-attention and the last
-	// block's dout (the final layer norm's backward).
+	// first writer in blockBackward (see model.gradTo). Those whose first
+	// writer accumulates are zeroed: the dropout gradients, dqkv when heads
+	// are grouped (splitQKVBackward) and, registered by newStack, dres1
+	// under cross-attention and the last block's dout (the final layer
+	// norm's backward).
 	bl.dln1, bl.dqkv, bl.dy = m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, qkvw), m.gradTo(s, 2, bs, h, t, d)
 	bl.datty, bl.dproj1, bl.dres1 = m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, c)
 	bl.dln2, bl.dfch, bl.dfchGelu = m.gradTo(s, 1, bs, t, c), m.gradTo(s, 1, bs, t, f), m.gradTo(s, 1, bs, t, f)
