@@ -19,4 +19,12 @@
 // time (the reference model's two-thread step: 56 ms parking at once, 51 ms
 // polling). Idle parks them at once, for a process about to wait for
 // another; ATTNLAB_SPIN_US sets the polling time (0: park at once).
+//
+// On Linux each worker has an OS thread of its own and parks on a futex,
+// so a wake-up reaches the thread that runs the parts directly; Do also
+// rules its own CPU out of a parked worker's affinity before waking it,
+// because a scheduler that packs threads onto busy CPUs (a virtual
+// machine guest's, typically) would otherwise queue the worker behind its
+// waker for up to a scheduler tick. sleep_linux.go has the details and
+// the measured wake-up times; other systems park workers on channels.
 package parallel

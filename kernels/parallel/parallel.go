@@ -26,7 +26,7 @@ func (f Func) Run(part int) { f(part) }
 // on a virtual machine whose idle CPU has halted, and a training step makes
 // hundreds of Do calls, most of them a few microseconds apart. So a worker
 // that has finished its parts keeps polling for the next job for a while
-// (spin) before it parks on its channel, and Do's caller polls for the
+// (spin) before it parks (sleep_*.go), and Do's caller polls for the
 // workers to finish before it blocks. Between trial steps, or once Idle
 // says the process is about to wait for another one, the workers park and
 // give the cores back.
@@ -48,20 +48,19 @@ const (
 )
 
 type worker struct {
-	job   atomic.Uint64 // generation of the last job Do gave this worker
-	state atomic.Int32  // awake or parked
-	wake  chan struct{} // Do sends here to wake a parked worker
-	_     [64]byte      // keep workers' hot fields on their own cache lines
+	job     atomic.Uint64 // generation of the last job Do gave this worker
+	state   atomic.Int32  // awake or parked; a parked worker sleeps on it
+	sleeper               // how it sleeps and is woken (sleep_*.go)
+	_       [64]byte      // keep workers' hot fields on their own cache lines
 }
 
-// A crew is the set of workers one SetThreads started; retiring it closes
-// quit. Do hands a job to exactly the workers it counts in pending, by
+// A crew is the set of workers one SetThreads started; retiring it sets
+// retired and wakes them, and they exit. Do hands a job to exactly the workers it counts in pending, by
 // raising their generation numbers, so no worker can take part in a job
 // it was not counted for.
 type crew struct {
 	gen     uint64 // the last job's generation (written under busy)
 	workers []*worker
-	quit    chan struct{}
 	retired atomic.Bool
 	idle    atomic.Bool   // Idle was called: park instead of polling
 	spin    time.Duration // spin when the crew was started
@@ -82,12 +81,12 @@ type pool struct {
 	// the same atomic step whether the caller is blocked; a separate flag
 	// let a late helper of one job wake the caller of the next.
 	pending atomic.Int32
-	done    chan struct{} // the last helper wakes a blocked caller here
+	done    doneSignal // the last helper wakes a blocked caller with it
 }
 
 var (
 	cfgMu sync.Mutex
-	p     = &pool{done: make(chan struct{}, 1)}
+	p     = &pool{done: newDoneSignal()}
 )
 
 func init() {
@@ -120,11 +119,14 @@ func setThreads(n int) int {
 	prev := p.threads
 	if c := p.crew; c != nil {
 		c.retired.Store(true)
-		close(c.quit)
+		for _, w := range c.workers {
+			w.state.Store(awake)
+			w.wake()
+		}
 	}
-	c := &crew{quit: make(chan struct{}), spin: spin}
+	c := &crew{spin: spin}
 	for i := 1; i < n; i++ {
-		w := &worker{wake: make(chan struct{}, 1)}
+		w := &worker{sleeper: newSleeper()}
 		c.workers = append(c.workers, w)
 		go p.work(c, w)
 	}
@@ -149,6 +151,8 @@ func Idle() {
 // work is a helper's loop: wait for a job newer than seen, run its parts,
 // repeat.
 func (p *pool) work(c *crew, w *worker) {
+	w.start()
+	defer w.stop()
 	var seen uint64
 	for {
 		g, ok := c.await(w, seen)
@@ -158,7 +162,7 @@ func (p *pool) work(c *crew, w *worker) {
 		seen = g
 		p.drain()
 		if p.pending.Add(-1) == waiting {
-			p.done <- struct{}{}
+			p.done.signal(&p.pending)
 		}
 	}
 }
@@ -185,24 +189,16 @@ func (c *crew) await(w *worker, seen uint64) (uint64, bool) {
 	for {
 		w.state.Store(parked)
 		if g := w.job.Load(); g != seen {
-			if !w.state.CompareAndSwap(parked, awake) {
-				// Do saw us parked and has sent (or is sending) a wake-up:
-				// take it, so that the next one is not mistaken for it.
-				<-w.wake
-			}
+			w.state.Store(awake)
 			return g, true
 		}
-		select {
-		case <-w.wake:
-			if g := w.job.Load(); g != seen {
-				return g, true
-			}
-			// A wake-up sent late: Do gave us the job we have already run
-			// (we saw it while polling, ran it and parked before Do got to
-			// wake us). Park again.
-		case <-c.quit:
+		if c.retired.Load() {
 			return 0, false
 		}
+		// Do (or retiring the crew) sets state to awake before it wakes
+		// us; a wake-up that finds us already gone is harmless, since we
+		// check state again before sleeping.
+		w.sleep()
 	}
 }
 
@@ -245,7 +241,7 @@ func Do(parts int, j Job) {
 	for _, w := range c.workers[:helpers] {
 		w.job.Store(c.gen)
 		if w.state.CompareAndSwap(parked, awake) {
-			w.wake <- struct{}{}
+			w.wake()
 		}
 	}
 	p.drain()
@@ -266,5 +262,5 @@ func (p *pool) wait(spin time.Duration) {
 	if p.pending.Load() == 0 || p.pending.Add(waiting) == waiting {
 		return // every helper finished before it could see waiting
 	}
-	<-p.done
+	p.done.wait(&p.pending)
 }

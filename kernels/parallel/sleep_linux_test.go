@@ -1,0 +1,80 @@
+package parallel
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A parked worker woken by Do may not run on the CPU Do ran on at the
+// wake-up, and may run on every other CPU the process is allowed.
+func TestWakeSteersOffCallersCPU(t *testing.T) {
+	var allowed unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &allowed); err != nil || allowed.Count() < 2 {
+		t.Skip("needs at least two CPUs")
+	}
+	prevSpin := spin
+	defer func() { spin = prevSpin }()
+	spin = 0 // park at once, so that every Do wakes the worker
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	w := p.crew.workers[0]
+	for i := range 50 {
+		j := &countJob{hits: make([]atomic.Int32, 4)}
+		Do(4, j)
+		for k := range j.hits {
+			if n := j.hits[k].Load(); n != 1 {
+				t.Fatalf("round %d: part %d ran %d times", i, k, n)
+			}
+		}
+	}
+	avoid := int(w.avoid.Load())
+	if avoid < 0 || !allowed.IsSet(avoid) {
+		t.Fatalf("after 50 wake-ups the worker avoids CPU %d; want one of the process's CPUs", avoid)
+	}
+	var got unix.CPUSet
+	if err := unix.SchedGetaffinity(int(w.tid), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := allowed
+	want.Clear(avoid)
+	if got != want {
+		t.Errorf("worker affinity has %d CPUs (CPU %d set: %v); want the process's %d less CPU %d", got.Count(), avoid, got.IsSet(avoid), allowed.Count(), avoid)
+	}
+}
+
+// A retired worker gives its thread back with the process's affinity.
+func TestRetiredWorkerRestoresAffinity(t *testing.T) {
+	var allowed unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &allowed); err != nil || allowed.Count() < 2 {
+		t.Skip("needs at least two CPUs")
+	}
+	prevSpin := spin
+	defer func() { spin = prevSpin }()
+	spin = 0
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	w := p.crew.workers[0]
+	for range 10 {
+		Do(4, &countJob{hits: make([]atomic.Int32, 4)})
+	}
+	if w.avoid.Load() < 0 {
+		t.Fatal("no wake-up was steered")
+	}
+	tid := int(w.tid)
+	SetThreads(1)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got unix.CPUSet
+		err := unix.SchedGetaffinity(tid, &got)
+		if err != nil || got == allowed {
+			return // the thread is gone, or back to the process's CPUs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("thread %d of a retired worker keeps %d of the process's %d CPUs", tid, got.Count(), allowed.Count())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
