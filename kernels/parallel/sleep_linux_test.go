@@ -8,19 +8,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A parked worker woken by Do may not run on the CPU Do ran on at the
-// wake-up, and may run on every other CPU the process is allowed.
-func TestWakeSteersOffCallersCPU(t *testing.T) {
+// parkingWorker starts a two-thread pool whose worker parks as soon as
+// it has run its parts, so that every Do wakes it, and returns the
+// process's CPUs and the worker; the test's cleanup restores the pool.
+func parkingWorker(t *testing.T) (unix.CPUSet, *worker) {
 	var allowed unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &allowed); err != nil || allowed.Count() < 2 {
 		t.Skip("needs at least two CPUs")
 	}
 	prevSpin := spin
-	defer func() { spin = prevSpin }()
-	spin = 0 // park at once, so that every Do wakes the worker
+	spin = 0
 	prev := SetThreads(2)
-	defer SetThreads(prev)
-	w := p.crew.workers[0]
+	t.Cleanup(func() {
+		spin = prevSpin
+		SetThreads(prev)
+	})
+	return allowed, p.crew.workers[0]
+}
+
+// A parked worker woken by Do may not run on the CPU Do ran on at the
+// wake-up, and may run on every other CPU the process is allowed.
+func TestWakeSteersOffCallersCPU(t *testing.T) {
+	allowed, w := parkingWorker(t)
 	for i := range 50 {
 		j := &countJob{hits: make([]atomic.Int32, 4)}
 		Do(4, j)
@@ -47,16 +56,7 @@ func TestWakeSteersOffCallersCPU(t *testing.T) {
 
 // A retired worker gives its thread back with the process's affinity.
 func TestRetiredWorkerRestoresAffinity(t *testing.T) {
-	var allowed unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &allowed); err != nil || allowed.Count() < 2 {
-		t.Skip("needs at least two CPUs")
-	}
-	prevSpin := spin
-	defer func() { spin = prevSpin }()
-	spin = 0
-	prev := SetThreads(2)
-	defer SetThreads(prev)
-	w := p.crew.workers[0]
+	allowed, w := parkingWorker(t)
 	for range 10 {
 		Do(4, &countJob{hits: make([]atomic.Int32, 4)})
 	}
