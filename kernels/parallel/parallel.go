@@ -55,9 +55,9 @@ type worker struct {
 }
 
 // A crew is the set of workers one SetThreads started; retiring it sets
-// retired and wakes them, and they exit. Do hands a job to exactly the workers it counts in pending, by
-// raising their generation numbers, so no worker can take part in a job
-// it was not counted for.
+// retired and wakes them, and they exit. Do hands a job to exactly the
+// workers it counts in pending, by raising their generation numbers, so
+// no worker can take part in a job it was not counted for.
 type crew struct {
 	gen     uint64 // the last job's generation (written under busy)
 	workers []*worker
