@@ -148,6 +148,28 @@ func Idle() {
 	}
 }
 
+// Wake tells the pool that jobs are about to come (the process has just
+// been handed work by another one): parked workers wake and poll for
+// them, so that their wake-up overlaps whatever the caller does before
+// its first Do instead of delaying that Do's parts. A worker that no job
+// reaches within the polling time parks again.
+func Wake() {
+	if !p.busy.TryLock() {
+		return // a job is being dispatched: its workers are awake
+	}
+	defer p.busy.Unlock()
+	c := p.crew
+	if c == nil || c.spin <= 0 {
+		return
+	}
+	c.idle.Store(false)
+	for _, w := range c.workers {
+		if w.state.CompareAndSwap(parked, awake) {
+			w.wake()
+		}
+	}
+}
+
 // work is a helper's loop: wait for a job newer than seen, run its parts,
 // repeat.
 func (p *pool) work(c *crew, w *worker) {
@@ -168,25 +190,26 @@ func (p *pool) work(c *crew, w *worker) {
 }
 
 // await polls for a job other than seen for up to spin, then parks until
-// Do wakes the worker. It returns false when the worker's crew is retired.
+// Do (or Wake) wakes the worker, and polls again. It returns false when
+// the worker's crew is retired.
 func (c *crew) await(w *worker, seen uint64) (uint64, bool) {
-	if c.spin > 0 {
-		start := time.Now()
-		for i := 1; ; i++ {
-			if g := w.job.Load(); g != seen {
-				return g, true
-			}
-			if i%64 == 0 {
-				if c.retired.Load() {
-					return 0, false
+	for {
+		if c.spin > 0 {
+			start := time.Now()
+			for i := 1; ; i++ {
+				if g := w.job.Load(); g != seen {
+					return g, true
 				}
-				if c.idle.Load() || time.Since(start) > c.spin {
-					break
+				if i%64 == 0 {
+					if c.retired.Load() {
+						return 0, false
+					}
+					if c.idle.Load() || time.Since(start) > c.spin {
+						break
+					}
 				}
 			}
 		}
-	}
-	for {
 		w.state.Store(parked)
 		if g := w.job.Load(); g != seen {
 			w.state.Store(awake)
@@ -195,9 +218,9 @@ func (c *crew) await(w *worker, seen uint64) (uint64, bool) {
 		if c.retired.Load() {
 			return 0, false
 		}
-		// Do (or retiring the crew) sets state to awake before it wakes
-		// us; a wake-up that finds us already gone is harmless, since we
-		// check state again before sleeping.
+		// Do, Wake and retiring the crew set state to awake before they
+		// wake us; a wake-up that finds us already gone is harmless, since
+		// we check state again before sleeping.
 		w.sleep()
 	}
 }

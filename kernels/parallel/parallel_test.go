@@ -149,3 +149,33 @@ func TestManySmallJobs(t *testing.T) {
 		}
 	}
 }
+
+// Wake gets parked workers polling again before any job comes.
+func TestWakePollsBeforeTheJob(t *testing.T) {
+	prevSpin := spin
+	defer func() { spin = prevSpin }()
+	spin = time.Second
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	w := p.crew.workers[0]
+	Do(2, &countJob{hits: make([]atomic.Int32, 2)})
+	Idle()
+	for deadline := time.Now().Add(5 * time.Second); w.state.Load() != parked; {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never parked after Idle")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	Wake()
+	time.Sleep(20 * time.Millisecond)
+	if w.state.Load() != awake {
+		t.Fatal("after Wake the worker parked again instead of polling")
+	}
+	j := &countJob{hits: make([]atomic.Int32, 8)}
+	Do(8, j)
+	for k := range j.hits {
+		if n := j.hits[k].Load(); n != 1 {
+			t.Fatalf("part %d ran %d times", k, n)
+		}
+	}
+}

@@ -118,6 +118,10 @@ func (f *fastServer) serve(c net.Conn) {
 			}
 			return
 		}
+		// A call has come: this process's kernel workers start waking
+		// now, while the request is decoded, not at the handler's first
+		// parallel job.
+		parallel.Wake()
 		method, timeout, msg, err := parseRequest(buf)
 		if err != nil {
 			Logger().Warn("fast path: closing connection", "error", err)
