@@ -153,10 +153,12 @@ func TestManySmallJobs(t *testing.T) {
 // Wake gets parked workers polling again before any job comes.
 func TestWakePollsBeforeTheJob(t *testing.T) {
 	prevSpin := spin
-	defer func() { spin = prevSpin }()
 	spin = time.Second
 	prev := SetThreads(2)
-	defer SetThreads(prev)
+	defer func() {
+		spin = prevSpin // before the pool is rebuilt, so its crew polls as usual
+		SetThreads(prev)
+	}()
 	w := p.crew.workers[0]
 	Do(2, &countJob{hits: make([]atomic.Int32, 2)})
 	Idle()

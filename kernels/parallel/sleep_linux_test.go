@@ -26,22 +26,34 @@ func parkingWorker(t *testing.T) (unix.CPUSet, *worker) {
 	return allowed, p.crew.workers[0]
 }
 
+// doParked waits until w has parked, so that Do must wake it, then runs a
+// job of four parts and checks that each ran once.
+func doParked(t *testing.T, w *worker) {
+	for deadline := time.Now().Add(10 * time.Second); w.state.Load() != parked; {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never parked")
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	j := &countJob{hits: make([]atomic.Int32, 4)}
+	Do(4, j)
+	for k := range j.hits {
+		if n := j.hits[k].Load(); n != 1 {
+			t.Fatalf("part %d ran %d times", k, n)
+		}
+	}
+}
+
 // A parked worker woken by Do may not run on the CPU Do ran on at the
 // wake-up, and may run on every other CPU the process is allowed.
 func TestWakeSteersOffCallersCPU(t *testing.T) {
 	allowed, w := parkingWorker(t)
-	for i := range 50 {
-		j := &countJob{hits: make([]atomic.Int32, 4)}
-		Do(4, j)
-		for k := range j.hits {
-			if n := j.hits[k].Load(); n != 1 {
-				t.Fatalf("round %d: part %d ran %d times", i, k, n)
-			}
-		}
+	for range 20 {
+		doParked(t, w)
 	}
 	avoid := int(w.avoid.Load())
 	if avoid < 0 || !allowed.IsSet(avoid) {
-		t.Fatalf("after 50 wake-ups the worker avoids CPU %d; want one of the process's CPUs", avoid)
+		t.Fatalf("after 20 wake-ups the worker avoids CPU %d; want one of the process's CPUs", avoid)
 	}
 	var got unix.CPUSet
 	if err := unix.SchedGetaffinity(int(w.tid), &got); err != nil {
@@ -57,9 +69,7 @@ func TestWakeSteersOffCallersCPU(t *testing.T) {
 // A retired worker gives its thread back with the process's affinity.
 func TestRetiredWorkerRestoresAffinity(t *testing.T) {
 	allowed, w := parkingWorker(t)
-	for range 10 {
-		Do(4, &countJob{hits: make([]atomic.Int32, 4)})
-	}
+	doParked(t, w)
 	if w.avoid.Load() < 0 {
 		t.Fatal("no wake-up was steered")
 	}
