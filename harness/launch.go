@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/attnlab/attnlab/kernels/parallel"
@@ -177,9 +178,15 @@ func (l *Plugins) shmRoot() string {
 
 // Launch implements Launcher.
 func (l *Plugins) Launch(ctx context.Context, spec TrialSpec) (*Components, error) {
+	removeOrphanedTrialDirs(l.shmRoot())
 	dir, err := os.MkdirTemp(l.shmRoot(), "attnlab-trial-")
 	if err != nil {
 		return nil, fmt.Errorf("creating the trial's shared-memory directory: %w", err)
+	}
+	lock, err := lockTrialDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("locking the trial's shared-memory directory: %w", err)
 	}
 	var procs []*Process
 	cleanup := func() {
@@ -187,6 +194,7 @@ func (l *Plugins) Launch(ctx context.Context, spec TrialSpec) (*Components, erro
 			p.Kill()
 		}
 		os.RemoveAll(dir)
+		lock.Close()
 	}
 	start := func(kind sdk.Kind, name string) (*Process, error) {
 		p, err := l.Host.Start(kind, name)
@@ -232,6 +240,51 @@ func (l *Plugins) Launch(ctx context.Context, spec TrialSpec) (*Components, erro
 		sess.Close()
 	}
 	return c, nil
+}
+
+// A trial's shared-memory directory holds a lock file that its harness
+// keeps locked (flock) for as long as the trial runs. The kernel drops the
+// lock when the harness exits, however it exits, so a directory whose lock
+// another process can take is the leftover of a harness killed mid-trial
+// (its plugins exit then too, without removing their segments): tensors
+// that would otherwise hold memory in tmpfs until the next reboot. Every
+// launch removes such directories first.
+const trialLockName = ".attnlab-trial.lock"
+
+// lockTrialDir creates dir's lock file already locked: it is locked under
+// a temporary name and then renamed, so that no other harness can find it
+// unlocked in between.
+func lockTrialDir(dir string) (*os.File, error) {
+	tmp := filepath.Join(dir, trialLockName+".new")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, trialLockName)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// removeOrphanedTrialDirs removes the trial directories under root whose
+// lock file no process holds. Directories without a lock file (being
+// created, or made by a harness from before lock files) are left alone.
+func removeOrphanedTrialDirs(root string) {
+	for _, d := range shmDirs(root) {
+		f, err := os.Open(filepath.Join(d, trialLockName))
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.RemoveAll(d)
+		}
+		f.Close()
+	}
 }
 
 // shmDirs lists leftover trial directories under root (for tests).
