@@ -28,7 +28,8 @@ import (
 // allocate their buffers once (at Init) and reuse them every step, so a
 // trial creates a handful of segments. The harness removes the directory
 // at the end of the trial, and every process removes its own files when
-// it exits.
+// it exits; the directory of a harness killed mid-trial is removed by the
+// next launch (harness/launch.go, trialLockName).
 
 const (
 	segmentMin  = 64 << 20 // bytes; larger tensors get a segment of their own
