@@ -120,8 +120,7 @@ func setThreads(n int) int {
 	if c := p.crew; c != nil {
 		c.retired.Store(true)
 		for _, w := range c.workers {
-			w.state.Store(awake)
-			w.wake()
+			w.rouse() // one not parked sees retired before it parks
 		}
 	}
 	c := &crew{spin: spin}
@@ -164,9 +163,16 @@ func Wake() {
 	}
 	c.idle.Store(false)
 	for _, w := range c.workers {
-		if w.state.CompareAndSwap(parked, awake) {
-			w.wake()
-		}
+		w.rouse()
+	}
+}
+
+// rouse wakes w if it is parked. Do, Wake and retirement all set state to
+// awake before they wake a worker, so a worker that wakes (or is about to
+// sleep) sees it and does not sleep again.
+func (w *worker) rouse() {
+	if w.state.CompareAndSwap(parked, awake) {
+		w.wake()
 	}
 }
 
@@ -263,9 +269,7 @@ func Do(parts int, j Job) {
 	c.gen++
 	for _, w := range c.workers[:helpers] {
 		w.job.Store(c.gen)
-		if w.state.CompareAndSwap(parked, awake) {
-			w.wake()
-		}
+		w.rouse()
 	}
 	p.drain()
 	p.wait(c.spin)

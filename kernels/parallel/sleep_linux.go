@@ -34,7 +34,6 @@ type sleeper struct {
 	tid     int32        // the worker's thread id, set in start
 	allowed unix.CPUSet  // CPUs the worker may run on, from start
 	avoid   atomic.Int32 // the CPU currently ruled out (-1: none)
-	steer   bool         // more than one CPU allowed
 }
 
 func newSleeper() sleeper { return sleeper{} }
@@ -45,8 +44,8 @@ func (w *worker) start() {
 	// affinity wake may set before other goroutines get the thread.
 	runtime.LockOSThread()
 	w.avoid.Store(-1)
-	if unix.SchedGetaffinity(0, &w.allowed) == nil && w.allowed.Count() > 1 {
-		w.steer = true
+	if unix.SchedGetaffinity(0, &w.allowed) != nil {
+		w.allowed.Zero() // unknown: never steer
 	}
 	// Published last: wake reads the fields above only once tid is set.
 	atomic.StoreInt32(&w.tid, int32(unix.Gettid()))
@@ -69,7 +68,8 @@ func (w *worker) sleep() {
 
 // wake wakes w, whose state the caller has just set to awake.
 func (w *worker) wake() {
-	if tid := atomic.LoadInt32(&w.tid); tid != 0 && w.steer {
+	// Steering needs a second CPU to send the worker to.
+	if tid := atomic.LoadInt32(&w.tid); tid != 0 && w.allowed.Count() > 1 {
 		if cpu, ok := currentCPU(); ok && int32(cpu) != w.avoid.Load() && w.allowed.IsSet(cpu) {
 			set := w.allowed
 			set.Clear(cpu)

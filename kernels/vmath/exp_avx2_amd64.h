@@ -62,10 +62,23 @@ GLOBL exp2c<>(SB), RODATA|NOPTR, $288
 	VMOVUPS exp2c<>+192(SB), Y12; \
 	VMOVUPS exp2c<>+224(SB), Y13
 
-// EXP2Y replaces Y0 = x with 2^x, bit for bit as EXP2Z: without VSCALEFPS,
-// 2^n = 2^(n>>1)·2^(n-(n>>1)), the first half added to p's exponent
-// (exact: p·2^(n>>1) is a normal number) and the second multiplied, so
-// the result is rounded once, as VSCALEFPS rounds it. Clobbers Y1-Y3.
+// SCALE2NY(bias) sets Y0 = Y3·2^n for the integer-valued n in Y1, bit for
+// bit as VSCALEFPS: without it, 2^n = 2^(n>>1)·2^(n-(n>>1)), the first
+// half added to Y3's exponent (exact: Y3·2^(n>>1) is a normal number) and
+// the second multiplied, so the result is rounded once. bias holds the
+// float32 bits of 1.0 (127<<23) in every lane. Clobbers Y1, Y2.
+#define SCALE2NY(bias) \
+	VCVTTPS2DQ Y1, Y1; \
+	VPSRAD $1, Y1, Y2; \
+	VPSUBD Y2, Y1, Y1; \
+	VPSLLD $23, Y2, Y2; \
+	VPADDD Y2, Y3, Y3; \
+	VPSLLD $23, Y1, Y1; \
+	VPADDD bias, Y1, Y1; \
+	VMULPS Y1, Y3, Y0
+
+// EXP2Y replaces Y0 = x with 2^x, bit for bit as EXP2Z (the scaling by
+// 2^n as SCALE2NY). Clobbers Y1-Y3.
 #define EXP2Y \
 	VMAXPS Y0, Y6, Y0; \
 	VMINPS Y0, Y7, Y0; \
@@ -78,14 +91,7 @@ GLOBL exp2c<>(SB), RODATA|NOPTR, $288
 	VFMADD213PS Y12, Y0, Y3; \
 	VFMADD213PS Y13, Y0, Y3; \
 	VFMADD213PS exp2c<>+256(SB), Y0, Y3; \
-	VCVTTPS2DQ Y1, Y1; \
-	VPSRAD $1, Y1, Y2; \
-	VPSUBD Y2, Y1, Y1; \
-	VPSLLD $23, Y2, Y2; \
-	VPADDD Y2, Y3, Y3; \
-	VPSLLD $23, Y1, Y1; \
-	VPADDD exp2c<>+256(SB), Y1, Y1; \
-	VMULPS Y1, Y3, Y0
+	SCALE2NY(exp2c<>+256(SB))
 
 // EXPY replaces Y0 = x with exp(x); clobbers Y1-Y4.
 #define EXPY \
@@ -105,11 +111,4 @@ GLOBL exp2c<>(SB), RODATA|NOPTR, $288
 	VMULPS Y0, Y0, Y4; \
 	VFMADD213PS Y0, Y4, Y3; \
 	VADDPS Y13, Y3, Y3; \
-	VCVTTPS2DQ Y1, Y1; \
-	VPSRAD $1, Y1, Y2; \
-	VPSUBD Y2, Y1, Y1; \
-	VPSLLD $23, Y2, Y2; \
-	VPADDD Y2, Y3, Y3; \
-	VPSLLD $23, Y1, Y1; \
-	VPADDD Y13, Y1, Y1; \
-	VMULPS Y1, Y3, Y0
+	SCALE2NY(Y13)
