@@ -15,3 +15,10 @@ func copyPanel32(dst, src *float32, rows, stride int) {
 		copy(d[p*32:p*32+32], s[p*stride:p*stride+32])
 	}
 }
+
+const hasTranspose = false
+
+// transposePanel32 is never called without the assembly (hasTranspose).
+func transposePanel32(dst, src *float32, steps, stride int) {
+	panic("blas: transposePanel32 without AVX-512")
+}

@@ -67,6 +67,20 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, cols, nr in
 				src := b[(p0+p)*ldb+j0+c0 : (p0+p)*ldb+j0+c0+w]
 				copy(panel[p*nr:p*nr+w], src)
 			}
+		case w == 32 && nr == 32 && hasTranspose:
+			// Column jj of the panel is row j0+c0+jj of B as stored:
+			// 8×8 blocks transposed in registers, then the last steps.
+			o := (j0+c0)*ldb + p0
+			if kb > 0 {
+				_ = b[o+31*ldb+kb-1] // the last row's last value
+				transposePanel32(&panel[0], &b[o], kb, ldb)
+			}
+			for p := kb &^ 7; p < kb; p++ {
+				d := panel[p*32 : p*32+32]
+				for jj := range d {
+					d[jj] = b[o+jj*ldb+p]
+				}
+			}
 		default:
 			// Column jj of the panel is row j0+c0+jj of B as stored; four
 			// at a time, as packA does.
