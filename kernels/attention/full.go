@@ -184,7 +184,10 @@ func (j *fullJob) forwardHead(part int) {
 
 	ws := getWorkspace(d, nr)
 	defer putWorkspace(ws)
-	vp := ws.panels(&ws.vp, v, tk, d, nr)
+	var vp []float32
+	if d >= nr {
+		vp = ws.panels(&ws.vp, v, tk, d, nr)
+	}
 	for blk := range blocks {
 		i0 := blk * nr
 		w := min(nr, tq-i0)
@@ -202,6 +205,19 @@ func (j *fullJob) forwardHead(part int) {
 			j.mask(p, b, i0, kmax, nr)
 		}
 		softmaxCols(p[:kmax*nr], ws.m, ws.sum)
+		if d < nr {
+			// Oᵀ (D, nr) = Vᵀ (D, kmax) · Pᵀ (kmax, nr), then transposed:
+			// O_blk = P_blk·V would be only D wide, and the half-width
+			// kernel at D = 16 costs more than the transposition.
+			blas.MulPacked(d, nr, kmax, v, 1, d, p, false, ws.oT, nr)
+			for ii := range w {
+				row := out[(i0+ii)*d : (i0+ii+1)*d]
+				for x := range row {
+					row[x] = ws.oT[x*nr+ii]
+				}
+			}
+			continue
+		}
 		// O_blk (w, D) = P_blk (w, kmax) · V (kmax, D), Pᵀ read in place
 		// and written straight into the output's rows.
 		mulPanels(w, d, kmax, p, 1, nr, vp, tk, false, out[i0*d:], d, nr)
@@ -255,7 +271,10 @@ func (j *fullJob) backwardHead(part int) {
 	ws := getWorkspace(d, nr)
 	defer putWorkspace(ws)
 	ds := ws.dS(tk * nr)
-	kp := ws.panels(&ws.kp, k, tk, d, nr)
+	var kp []float32
+	if d >= nr {
+		kp = ws.panels(&ws.kp, k, tk, d, nr)
+	}
 	qp := ws.panels(&ws.qp, q, tq, d, nr)
 	dop := ws.panels(&ws.dop, dout, tq, d, nr)
 	for blk := range blocks {
@@ -282,8 +301,14 @@ func (j *fullJob) backwardHead(part int) {
 		vmath.DotCols(ws.sum, p, dsb)
 		vmath.SoftmaxGradCols(dsb, p, ws.sum, j.scale)
 		if dq != nil {
-			// dQ_blk (w, D) += dS (w, kmax) · K (kmax, D), dSᵀ read in place
-			mulPanels(w, d, kmax, dsb, 1, nr, kp, tk, true, dq[i0*d:], d, nr)
+			if d < nr {
+				// dQ_blkᵀ (D, nr) = Kᵀ (D, kmax) · dSᵀ (kmax, nr), as Oᵀ
+				blas.MulPacked(d, nr, kmax, k, 1, d, dsb, false, ws.oT, nr)
+				addRowsT(dq[i0*d:], ws.oT, w, d, nr)
+			} else {
+				// dQ_blk (w, D) += dS (w, kmax) · K (kmax, D), dSᵀ read in place
+				mulPanels(w, d, kmax, dsb, 1, nr, kp, tk, true, dq[i0*d:], d, nr)
+			}
 		}
 		if dk != nil {
 			// dK (kmax, D) += dSᵀ (kmax, w) · Q_blk (w, D)
@@ -296,7 +321,7 @@ func clearRows(x []float32) { clear(x) }
 
 // workspace is one head's scratch, reused across calls.
 type workspace struct {
-	qT         []float32 // (D, nr) packed
+	qT, oT     []float32 // (D, nr) packed, (D, nr)
 	m, sum     []float32 // (nr)
 	ds         []float32 // (Tk, nr)
 	vp, kp, qp []float32 // V, K, Q and dO as column panels (see panels)
@@ -367,6 +392,7 @@ func getWorkspace(d, nr int) *workspace {
 		return s[:n]
 	}
 	w.qT = grow(w.qT, blas.PackedBLen(d, nr))
+	w.oT = grow(w.oT, d*nr)
 	w.m = grow(w.m, nr)
 	w.sum = grow(w.sum, nr)
 	return w
