@@ -40,12 +40,7 @@ func PackB(dst []float32, transB bool, k, n int, alpha float32, b []float32, ldb
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
 		blk := dst[nPad*p0 : nPad*p0+nPad*kb]
-		packB(blk, transB, b, ldb, p0, kb, 0, n, nr)
-		if alpha != 1 {
-			for i := range blk {
-				blk[i] *= alpha
-			}
-		}
+		packB(blk, transB, b, ldb, p0, kb, 0, n, nr, alpha)
 	}
 }
 

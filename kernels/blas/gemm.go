@@ -163,8 +163,7 @@ func (j *gemmJob) Run(part int) {
 		c0 := part * panelsPerPackPart * nr
 		cols := min(panelsPerPackPart*nr, j.n-c0)
 		dst := j.bpack[c0*kb : (c0+(cols+nr-1)/nr*nr)*kb]
-		packB(dst, j.transB, j.b, j.ldb, j.p0, kb, c0, cols, nr)
-		scaleB(dst, j.alpha)
+		packB(dst, j.transB, j.b, j.ldb, j.p0, kb, c0, cols, nr, j.alpha)
 		return
 	}
 	pi, pj := part/j.nj, part%j.nj
@@ -256,8 +255,7 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 		src.apack = apack
 		for jc := 0; jc < n; jc += kern.nc {
 			cols := min(kern.nc, n-jc)
-			packB(bpack, transB, b, ldb, p0, kb, jc, cols, bw)
-			scaleB(bpack[:ncPad*kb], alpha)
+			packB(bpack, transB, b, ldb, p0, kb, jc, cols, bw, alpha)
 			macroKernel(kern, src, 0, bpack, m, cols, kb, c[jc:], ldc, acc, scratch)
 		}
 	}
@@ -316,15 +314,6 @@ func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, 
 					copy(dst, srcRow)
 				}
 			}
-		}
-	}
-}
-
-// scaleB applies alpha to a packed B block.
-func scaleB(b []float32, alpha float32) {
-	if alpha != 1 {
-		for i := range b {
-			b[i] *= alpha
 		}
 	}
 }

@@ -19,6 +19,6 @@ func copyPanel32(dst, src *float32, rows, stride int) {
 const hasTranspose = false
 
 // transposePanel32 is never called without the assembly (hasTranspose).
-func transposePanel32(dst, src *float32, steps, stride int) {
+func transposePanel32(dst, src *float32, steps, stride int, alpha float32) {
 	panic("blas: transposePanel32 without AVX-512")
 }

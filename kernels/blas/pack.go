@@ -44,10 +44,10 @@ func packA(dst []float32, transA bool, a []float32, lda, i0, rows, p0, kb, mr in
 	}
 }
 
-// packB packs rows [p0, p0+kb) and columns [j0, j0+cols) of op(B) into
-// micro-panels of nr columns: panel q holds kb steps of nr values, columns
-// past the edge padded with zeros.
-func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, cols, nr int) {
+// packB packs rows [p0, p0+kb) and columns [j0, j0+cols) of alpha·op(B)
+// into micro-panels of nr columns: panel q holds kb steps of nr values,
+// columns past the edge padded with zeros.
+func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, cols, nr int, alpha float32) {
 	for c0 := 0; c0 < cols; c0 += nr {
 		panel := dst[(c0/nr)*nr*kb : (c0/nr+1)*nr*kb]
 		w := min(nr, cols-c0)
@@ -73,14 +73,15 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, cols, nr in
 			o := (j0+c0)*ldb + p0
 			if kb > 0 {
 				_ = b[o+31*ldb+kb-1] // the last row's last value
-				transposePanel32(&panel[0], &b[o], kb, ldb)
+				transposePanel32(&panel[0], &b[o], kb, ldb, alpha)
 			}
 			for p := kb &^ 7; p < kb; p++ {
 				d := panel[p*32 : p*32+32]
 				for jj := range d {
-					d[jj] = b[o+jj*ldb+p]
+					d[jj] = alpha * b[o+jj*ldb+p]
 				}
 			}
+			continue // scaled already
 		default:
 			// Column jj of the panel is row j0+c0+jj of B as stored; four
 			// at a time, as packA does.
@@ -93,6 +94,11 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, cols, nr in
 				for p, v := range col {
 					panel[p*nr+jj] = v
 				}
+			}
+		}
+		if alpha != 1 {
+			for i := range panel[:kb*nr] {
+				panel[i] *= alpha
 			}
 		}
 		if w < nr {

@@ -31,12 +31,14 @@ cpdone:
 	VZEROUPPER
 	RET
 
-// func transposePanel32(dst, src *float32, steps, stride int)
-// dst[p*32+j] = src[j*stride+p] for p < steps&^7, j < 32: one 32-wide
+// func transposePanel32(dst, src *float32, steps, stride int, alpha float32)
+// dst[p*32+j] = alpha*src[j*stride+p] for p < steps&^7, j < 32: one 32-wide
 // packed B micro-panel from 32 rows of a matrix stored transposed, in
 // 8×8 blocks transposed in registers (unpack, shuffle, lane permute; the
-// caller moves the last steps%8 steps).
-TEXT ·transposePanel32(SB), NOSPLIT, $0-32
+// caller moves the last steps%8 steps). Y16 (EVEX-encoded VMULPS) holds
+// alpha: the 32-wide panels only exist on AVX-512 machines.
+TEXT ·transposePanel32(SB), NOSPLIT, $0-36
+	VBROADCASTSS alpha+32(FP), Y16
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ steps+16(FP), CX
@@ -86,6 +88,14 @@ tpinner:
 	VPERM2F128 $0x31, Y5, Y1, Y13
 	VPERM2F128 $0x31, Y6, Y2, Y14
 	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMULPS Y16, Y8, Y8
+	VMULPS Y16, Y9, Y9
+	VMULPS Y16, Y10, Y10
+	VMULPS Y16, Y11, Y11
+	VMULPS Y16, Y12, Y12
+	VMULPS Y16, Y13, Y13
+	VMULPS Y16, Y14, Y14
+	VMULPS Y16, Y15, Y15
 	VMOVUPS Y8, (R9)
 	VMOVUPS Y9, 128(R9)
 	VMOVUPS Y10, 256(R9)

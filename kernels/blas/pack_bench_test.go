@@ -35,7 +35,7 @@ func BenchmarkPackB(b *testing.B) {
 					ld = k
 				}
 				for b.Loop() {
-					packB(dst, trans, src, ld, 0, k, 0, n, 32)
+					packB(dst, trans, src, ld, 0, k, 0, n, 32, 1)
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*k*n), "ns/elem")
 			})
