@@ -1,6 +1,7 @@
 package blas
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -14,7 +15,20 @@ import (
 // accumulates. Gemm panics if the slices are too short for the dimensions.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm("Gemm", transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	gemm(active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm(active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// GemmBias computes C = alpha·op(A)·op(B) + bias, bias (n values) added to
+// every row. The micro-kernel adds it as it first stores each tile, so C
+// is written once, never filled with the bias and read back; the result
+// is bit for bit that of filling C's rows with bias and calling Gemm with
+// beta 1 (each element is the bias plus the same sums, in the same order).
+func GemmBias(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias []float32, c []float32, ldc int) {
+	checkGemm("GemmBias", transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if len(bias) < n {
+		panic(fmt.Sprintf("blas.GemmBias: bias has %d values, C has %d columns", len(bias), n))
+	}
+	gemm(active, transA, transB, m, n, k, alpha, a, lda, b, ldb, 0, c, ldc, bias[:n])
 }
 
 // GemmStrided runs batch independent Gemms whose matrices start every
@@ -30,7 +44,7 @@ func GemmStrided(transA, transB bool, batch, m, n, k int, alpha float32, a []flo
 	// Large products parallelise internally; small ones run one per part.
 	if m*n*k >= 1<<21 {
 		for i := range batch {
-			gemm(active, transA, transB, m, n, k, alpha, a[i*strideA:], lda, b[i*strideB:], ldb, beta, c[i*strideC:], ldc)
+			gemm(active, transA, transB, m, n, k, alpha, a[i*strideA:], lda, b[i*strideB:], ldb, beta, c[i*strideC:], ldc, nil)
 		}
 		return
 	}
@@ -53,7 +67,7 @@ type batchJob struct {
 }
 
 func (j *batchJob) Run(i int) {
-	gemmSerial(j.kern, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a[i*j.sa:], j.lda, j.b[i*j.sb:], j.ldb, j.beta, j.c[i*j.sc:], j.ldc)
+	gemmSerial(j.kern, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a[i*j.sa:], j.lda, j.b[i*j.sb:], j.ldb, j.beta, j.c[i*j.sc:], j.ldc, nil)
 }
 
 // gemmJob is one Gemm call's state; parts index (i-range, j-block) pairs
@@ -65,6 +79,8 @@ type gemmJob struct {
 	alpha          float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
+
+	bias []float32 // GemmBias's, or nil
 
 	phase   int // phasePackA, phasePackB or phaseCompute
 	apack   []float32
@@ -87,8 +103,13 @@ var (
 	batchJobs parallel.FreeList[batchJob]
 )
 
-func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// gemm is Gemm (bias nil) and GemmBias (bias non-nil, beta 0).
+func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
 	if m == 0 || n == 0 {
+		return
+	}
+	if bias != nil && (k == 0 || alpha == 0) {
+		fillRows(m, bias, c, ldc)
 		return
 	}
 	if kern.alt != nil && (!transA && packRowsA(lda, kern.mr) && !packRowsA(lda, kern.alt.mr) || kern.altFits(m)) {
@@ -104,7 +125,7 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 	}
 	j := gemmJobs.Get()
 	*j = gemmJob{kern: kern, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, bias: bias}
 	mr := kern.mr
 	mPanels := (m + mr - 1) / mr
 	j.nj = (n + kern.nc - 1) / kern.nc
@@ -117,7 +138,7 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 	j.ni = (m + j.rowsPer - 1) / j.rowsPer
 	if j.ni*j.nj == 1 {
 		gemmJobs.Put(j)
-		gemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
 		return
 	}
 	packing := !transA && packRowsA(lda, mr)
@@ -129,10 +150,7 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 	j.bpack = getBuf(nPanels * bw * kern.kc)
 	for p0 := 0; p0 < k; p0 += kern.kc {
 		j.p0, j.kb = p0, min(kern.kc, k-p0)
-		j.acc = 1
-		if p0 == 0 && beta == 0 {
-			j.acc = 0
-		}
+		j.acc = firstAcc(p0, beta, bias)
 		if packing {
 			j.phase = phasePackA
 			parallel.Do((mPanels+panelsPerPackPart-1)/panelsPerPackPart, j)
@@ -175,7 +193,11 @@ func (j *gemmJob) Run(part int) {
 	scratch := *sp
 	src := inPlaceA(j.transA, j.a, j.lda, j.p0)
 	src.apack = j.apack
-	macroKernel(j.kern, src, i0, j.bpack[jc*kb:], rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, scratch)
+	var bias []float32
+	if j.bias != nil {
+		bias = j.bias[jc:]
+	}
+	macroKernel(j.kern, src, i0, j.bpack[jc*kb:], rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, bias, scratch)
 	putScratch(sp)
 }
 
@@ -218,7 +240,7 @@ func packRowsA(lda, mr int) bool {
 
 // gemmSerial is the single-goroutine driver, used for small products and
 // inside batched jobs.
-func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -244,10 +266,7 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 	scratch := *sp
 	for p0 := 0; p0 < k; p0 += kern.kc {
 		kb := min(kern.kc, k-p0)
-		acc := 1
-		if p0 == 0 && beta == 0 {
-			acc = 0
-		}
+		acc := firstAcc(p0, beta, bias)
 		if packing {
 			packA(apack, false, a, lda, 0, m, p0, kb, mr, 1)
 		}
@@ -256,7 +275,11 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 		for jc := 0; jc < n; jc += kern.nc {
 			cols := min(kern.nc, n-jc)
 			packB(bpack, transB, b, ldb, p0, kb, jc, cols, bw, alpha)
-			macroKernel(kern, src, 0, bpack, m, cols, kb, c[jc:], ldc, acc, scratch)
+			var bj []float32
+			if bias != nil {
+				bj = bias[jc:]
+			}
+			macroKernel(kern, src, 0, bpack, m, cols, kb, c[jc:], ldc, acc, bj, scratch)
 		}
 	}
 	putScratch(sp)
@@ -268,11 +291,12 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 
 // macroKernel multiplies rows [i0, i0+rows) of op(A) for one K block by a
 // packed B block (kb×cols) into C (whose first row is row i0), one mr×nr
-// tile at a time. The A micro-panel stays in L1 while B micro-panels
+// tile at a time; acc is the micro-kernel's (2: plus bias, whose first
+// value is column 0's). The A micro-panel stays in L1 while B micro-panels
 // stream from L2. Edge tiles go through a scratch tile computed by the same
 // micro-kernel, so every element sees the same sequence of operations
 // wherever tile boundaries fall.
-func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, cols, kb int, c []float32, ldc int, acc int, scratch []float32) {
+func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, cols, kb int, c []float32, ldc int, acc int, bias []float32, scratch []float32) {
 	mr, nr := kern.mr, kern.nr
 	tile, edge := scratch[:mr*nr], scratch[mr*nr:]
 	for i := 0; i < rows; i += mr {
@@ -299,22 +323,50 @@ func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, 
 			w := min(nr, cols-jj)
 			bp := &bpack[(jj/nr)*nr*kb]
 			if h == mr && w == nr {
-				kern.fn(kb, ap, rs, cs, bp, &c[i*ldc+jj], ldc, acc)
+				var bb *float32
+				if acc == 2 {
+					bb = &bias[jj : jj+nr][0]
+				}
+				kern.fn(kb, ap, rs, cs, bp, &c[i*ldc+jj], ldc, acc, bb)
 				continue
 			}
-			kern.fn(kb, ap, rs, cs, bp, &tile[0], nr, 0)
+			kern.fn(kb, ap, rs, cs, bp, &tile[0], nr, 0, nil)
 			for ii := range h {
 				dst := c[(i+ii)*ldc+jj : (i+ii)*ldc+jj+w]
 				srcRow := tile[ii*nr : ii*nr+w]
-				if acc != 0 {
+				switch acc {
+				case 2:
+					for x, v := range srcRow {
+						dst[x] = v + bias[jj+x]
+					}
+				case 1:
 					for x, v := range srcRow {
 						dst[x] += v
 					}
-				} else {
+				default:
 					copy(dst, srcRow)
 				}
 			}
 		}
+	}
+}
+
+// firstAcc is the micro-kernel's acc for the K block at p0: the first
+// block stores (plus the bias, if any) when beta is 0; the others add.
+func firstAcc(p0 int, beta float32, bias []float32) int {
+	switch {
+	case p0 > 0 || beta != 0:
+		return 1
+	case bias != nil:
+		return 2
+	}
+	return 0
+}
+
+// fillRows sets each of C's m rows to bias.
+func fillRows(m int, bias, c []float32, ldc int) {
+	for i := range m {
+		copy(c[i*ldc:i*ldc+len(bias)], bias)
 	}
 }
 

@@ -8,9 +8,10 @@
 //
 //	C[i*ldc+j] (+)= sum_{p<k} A[i,p] * b[p*nr+j]
 //
-// so one kernel serves packed A panels (rs=1, cs=mr), a transposed matrix
-// read in place (rs=1, cs=lda) and a row-major matrix read in place
-// (rs=lda, cs=1). Rows are reached from base registers holding rows 0, 3,
+// (acc 0 stores, 1 adds; 2 stores the sum plus bias[j], a linear layer's
+// bias added as the tile is written), so one kernel serves packed A
+// panels (rs=1, cs=mr), a transposed matrix read in place (rs=1, cs=lda)
+// and a row-major matrix read in place (rs=lda, cs=1). Rows are reached from base registers holding rows 0, 3,
 // 6, 9, 12 and 15 plus the row stride scaled by 1 or 2, so each k step
 // advances only the bases.
 package main
@@ -61,12 +62,12 @@ func main() {
 		bc := acc + s.vecs // first broadcast register
 		vbytes := s.lanes * 4
 		w("")
-		w("// func %s(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int)", s.name)
+		w("// func %s(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int, bias *float32)", s.name)
 		if s.bstep != 0 {
 			w("// B micro-panel steps are %d floats, of which the kernel reads the first %d.", s.bstep, nr)
 		}
 		w("// %d×%d tile; %s0-%s%d accumulate, %s%d-%s%d hold B, %s%d-%s%d broadcast A.", s.mr, nr, s.reg, s.reg, acc-1, s.reg, breg, s.reg, breg+s.vecs-1, s.reg, bc, s.reg, bc+s.bcasts-1)
-		w("TEXT ·%s(SB), NOSPLIT, $0-64", s.name)
+		w("TEXT ·%s(SB), NOSPLIT, $0-72", s.name)
 		w("\tMOVQ k+0(FP), CX")
 		w("\tMOVQ a+8(FP), AX")
 		w("\tMOVQ rs+16(FP), R8")
@@ -132,10 +133,31 @@ func main() {
 		w("\tMOVQ acc+56(FP), R9")
 		w("\tTESTQ R9, R9")
 		w("\tJZ %soverwrite", s.name)
+		w("\tCMPQ R9, $1")
+		w("\tJNE %sbias", s.name)
 		for i := 0; i < s.mr; i++ {
 			for v := 0; v < s.vecs; v++ {
 				r := i*s.vecs + v
 				w("\tVADDPS %d(DX), %s%d, %s%d", v*vbytes, s.reg, r, s.reg, r)
+				w("\tVMOVUPS %s%d, %d(DX)", s.reg, r, v*vbytes)
+			}
+			if i < s.mr-1 {
+				w("\tADDQ R13, DX")
+			}
+		}
+		w("\tVZEROUPPER")
+		w("\tRET")
+		// acc == 2: the tile plus the bias row (nr values), stored; the
+		// B registers are free once the loop is done.
+		w("%sbias:", s.name)
+		w("\tMOVQ bias+64(FP), R9")
+		for v := 0; v < s.vecs; v++ {
+			w("\tVMOVUPS %d(R9), %s%d", v*vbytes, s.reg, breg+v)
+		}
+		for i := 0; i < s.mr; i++ {
+			for v := 0; v < s.vecs; v++ {
+				r := i*s.vecs + v
+				w("\tVADDPS %s%d, %s%d, %s%d", s.reg, breg+v, s.reg, r, s.reg, r)
 				w("\tVMOVUPS %s%d, %d(DX)", s.reg, r, v*vbytes)
 			}
 			if i < s.mr-1 {

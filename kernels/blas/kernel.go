@@ -9,12 +9,13 @@ package blas
 // cs=mr), a transposed matrix (rs=1, cs=lda) and a row-major matrix
 // (rs=lda, cs=1) are all read in place. The kernel reads all mr rows: the
 // caller packs edge panels so that no read goes past its operand. With
-// acc == 0 the tile is overwritten, otherwise added.
+// acc == 0 the tile is overwritten, with 1 added, and with 2 overwritten
+// by the sum plus bias[j] (nr values; bias is read only then).
 type microKernel struct {
 	name   string
 	mr, nr int
 	kc, nc int // K block and B block width, sized for L1/L2
-	fn     func(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int)
+	fn     func(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int, bias *float32)
 	// alt, if set, is a kernel with fewer rows but the same nr and kc (so
 	// the same packed B), used by MulPacked when it fits m exactly and the
 	// main kernel would leave a partial edge panel.
@@ -96,7 +97,7 @@ func useKernel(name string) (prev string, ok bool) {
 var genericKernel = &microKernel{name: "generic", mr: 4, nr: 4, kc: 256, nc: 256, fn: kernel4x4Go}
 
 // kernel4x4Go is the pure-Go micro-kernel: 16 scalar accumulators.
-func kernel4x4Go(k int, ap *float32, rs, cs int, bp, cp *float32, ldc int, acc int) {
+func kernel4x4Go(k int, ap *float32, rs, cs int, bp, cp *float32, ldc int, acc int, bias *float32) {
 	a := unsafeSlice(ap, 3*rs+(k-1)*cs+1)
 	b := unsafeSlice(bp, 4*k)
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
@@ -126,12 +127,16 @@ func kernel4x4Go(k int, ap *float32, rs, cs int, bp, cp *float32, ldc int, acc i
 	rows := [4][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
 	for i := range 4 {
 		r := c[i*ldc : i*ldc+4 : i*ldc+4]
-		if acc != 0 {
+		switch acc {
+		case 2:
+			bb := unsafeSlice(bias, 4)
+			r[0], r[1], r[2], r[3] = rows[i][0]+bb[0], rows[i][1]+bb[1], rows[i][2]+bb[2], rows[i][3]+bb[3]
+		case 1:
 			r[0] += rows[i][0]
 			r[1] += rows[i][1]
 			r[2] += rows[i][2]
 			r[3] += rows[i][3]
-		} else {
+		default:
 			r[0], r[1], r[2], r[3] = rows[i][0], rows[i][1], rows[i][2], rows[i][3]
 		}
 	}

@@ -15,7 +15,7 @@ import (
 //	bias   (OC) or nil
 //	out    (N.., OC)  same leading dimensions as inp
 //
-// The product runs through blas.Gemm. out must not overlap inp or weight.
+// The product runs through blas.GemmBias (blas.Gemm without a bias). out must not overlap inp or weight.
 // Nothing is cached: the backward needs only inp and weight.
 func LinearForward(out, inp, weight, bias *tensor.Tensor) error {
 	chk := tensor.Check("nn.LinearForward")
@@ -24,16 +24,12 @@ func LinearForward(out, inp, weight, bias *tensor.Tensor) error {
 		return err
 	}
 	n, c, oc := inp.Rows(), inp.Cols(), weight.Shape[0]
-	var beta float32
 	if bias != nil {
-		j := biasJobs.Get()
-		*j = biasRowsJob{span: rowSpan(n, oc, maxParts), bias: bias.Data[:oc], out: out.Data}
-		parallel.Do(j.parts(), j)
-		*j = biasRowsJob{}
-		biasJobs.Put(j)
-		beta = 1
+		// The bias is added as each tile of out is first stored.
+		blas.GemmBias(false, true, n, oc, c, 1, inp.Data, c, weight.Data, c, bias.Data[:oc], out.Data, oc)
+		return nil
 	}
-	blas.Gemm(false, true, n, oc, c, 1, inp.Data, c, weight.Data, c, beta, out.Data, oc)
+	blas.Gemm(false, true, n, oc, c, 1, inp.Data, c, weight.Data, c, 0, out.Data, oc)
 	return nil
 }
 
@@ -83,23 +79,6 @@ func linearBackward(op string, beta float32, dinp, dweight, dbias, dout, inp, we
 		addColumnSums(dbias.Data, dout.Data, n, oc)
 	}
 	return nil
-}
-
-// biasRowsJob copies bias into every row of out (n × len(bias)); a part
-// is a range of rows.
-type biasRowsJob struct {
-	span
-	bias, out []float32
-}
-
-var biasJobs parallel.FreeList[biasRowsJob]
-
-func (j *biasRowsJob) Run(part int) {
-	lo, hi := j.bounds(part)
-	c := len(j.bias)
-	for r := lo; r < hi; r++ {
-		copy(j.out[r*c:(r+1)*c], j.bias)
-	}
 }
 
 // colSumJob sums the rows of src (n × c, row-major); a part is a range of
