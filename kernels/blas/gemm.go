@@ -141,7 +141,7 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 		gemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
 		return
 	}
-	packing := !transA && packRowsA(lda, mr)
+	packing := packsA(transA, lda, mr)
 	if packing {
 		j.apack = getBuf(mPanels * mr * kern.kc)
 	}
@@ -175,7 +175,7 @@ func (j *gemmJob) Run(part int) {
 	case phasePackA:
 		r0 := part * panelsPerPackPart * mr
 		rows := min(panelsPerPackPart*mr, j.m-r0)
-		packA(j.apack[r0*kb:], false, j.a, j.lda, r0, rows, j.p0, kb, mr, 1)
+		packA(j.apack[r0*kb:], j.transA, j.a, j.lda, r0, rows, j.p0, kb, mr, 1)
 		return
 	case phasePackB:
 		c0 := part * panelsPerPackPart * nr
@@ -223,6 +223,34 @@ func inPlaceA(transA bool, a []float32, lda, p0 int) aSource {
 	return aSource{a: a, rs: lda, cs: 1, p0: p0}
 }
 
+// packsA reports whether Gemm packs A (see aSource).
+func packsA(transA bool, lda, mr int) bool {
+	if transA {
+		return packStepsA(lda)
+	}
+	return packRowsA(lda, mr)
+}
+
+// packStepsA reports whether A stored transposed (each k step's values
+// contiguous, steps lda apart) must be packed: true when a K block's steps
+// fall into at most 4 of the L1's 64 sets, so that the micro-panel, read
+// once for every B micro-panel, cannot stay in L1 (lda a multiple of 512:
+// a weight gradient's dYᵀ at 512 or 2048 features). Measured
+// (BenchmarkLinearShapes, dW at 2048×512): 81 -> 93 GFLOP/s; at 8 sets
+// and more (lda 128, 384) packing costs more than it saves.
+func packStepsA(lda int) bool {
+	var seen [64]bool
+	sets := 0
+	for p := range 256 {
+		set := (p * lda * 4 / 64) % 64
+		if !seen[set] {
+			seen[set] = true
+			sets++
+		}
+	}
+	return sets <= 4
+}
+
 // packRowsA reports whether a row-major A with row stride lda must be
 // packed: true when more than 4 of the kernel's mr rows fall into the same
 // set of a 32 KiB, 8-way L1 (64 sets of 64-byte lines).
@@ -257,7 +285,7 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 	kcb := min(kern.kc, k)
 	ncPad := (kern.nc + bw - 1) / bw * bw // a B block's packed width
 	var apack []float32
-	packing := !transA && packRowsA(lda, mr)
+	packing := packsA(transA, lda, mr)
 	if packing {
 		apack = getBuf(mPanels * mr * kcb)
 	}
@@ -268,7 +296,7 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 		kb := min(kern.kc, k-p0)
 		acc := firstAcc(p0, beta, bias)
 		if packing {
-			packA(apack, false, a, lda, 0, m, p0, kb, mr, 1)
+			packA(apack, transA, a, lda, 0, m, p0, kb, mr, 1)
 		}
 		src := inPlaceA(transA, a, lda, p0)
 		src.apack = apack

@@ -180,3 +180,25 @@ func TestPackRowsA(t *testing.T) {
 		}
 	}
 }
+
+// A stored transposed with a leading dimension that maps a K block onto a
+// few L1 sets is packed (packStepsA) by the panel copies for 12 and 8
+// rows and the general loop for edges: every kernel, against the naive
+// product.
+func TestGemmPackedTransposedA(t *testing.T) {
+	if !packStepsA(512) || !packStepsA(2048) || packStepsA(384) || packStepsA(128) {
+		t.Fatal("packStepsA: want packing at lda 512 and 2048, not at 128 and 384")
+	}
+	eachKernel(t, func(t *testing.T) {
+		for _, s := range [][4]int{{512, 128, 700, 512}, {128, 40, 500, 512}, {100, 33, 301, 1024}, {13, 64, 390, 2048}} {
+			m, n, k, lda := s[0], s[1], s[2], s[3]
+			a := kerneltest.Rand(1, k*lda, 1)
+			b := kerneltest.Rand(2, k*n, 1)
+			want := make([]float32, m*n)
+			got := make([]float32, m*n)
+			GemmNaive(true, false, m, n, k, 1, a, lda, b, n, 0, want, n)
+			Gemm(true, false, m, n, k, 1, a, lda, b, n, 0, got, n)
+			kerneltest.Close(t, fmt.Sprintf("m=%d/n=%d/k=%d/lda=%d", m, n, k, lda), got, want, gemmTol(k))
+		}
+	})
+}

@@ -22,3 +22,16 @@ const hasTranspose = false
 func transposePanel32(dst, src *float32, steps, stride int, alpha float32) {
 	panic("blas: transposePanel32 without AVX-512")
 }
+
+// copyPanel12 and copyPanel8 set dst[p*w+j] = src[p*stride+j] for p < rows,
+// j < w (12 or 8): packed A panels from a matrix stored transposed.
+func copyPanel12(dst, src *float32, rows, stride int) { copyPanelW(dst, src, rows, stride, 12) }
+func copyPanel8(dst, src *float32, rows, stride int)  { copyPanelW(dst, src, rows, stride, 8) }
+
+func copyPanelW(dst, src *float32, rows, stride, w int) {
+	d := unsafe.Slice(dst, rows*w)
+	s := unsafe.Slice(src, (rows-1)*stride+w)
+	for p := range rows {
+		copy(d[p*w:p*w+w], s[p*stride:p*stride+w])
+	}
+}

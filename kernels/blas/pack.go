@@ -27,6 +27,16 @@ func packA(dst []float32, transA bool, a []float32, lda, i0, rows, p0, kb, mr in
 					panel[p*mr+ii] = alpha * v
 				}
 			}
+		} else if alpha == 1 && h == mr && (mr == 12 || mr == 8) && kb > 0 {
+			// A full panel of a matrix stored transposed: each step's mr
+			// values are contiguous, one or two vector moves.
+			o := p0*lda + i0 + r0
+			_ = a[o+(kb-1)*lda+mr-1]
+			if mr == 12 {
+				copyPanel12(&panel[0], &a[o], kb, lda)
+			} else {
+				copyPanel8(&panel[0], &a[o], kb, lda)
+			}
 		} else {
 			for p := range kb {
 				src := a[(p0+p)*lda+i0+r0 : (p0+p)*lda+i0+r0+h]

@@ -115,3 +115,49 @@ tpinner:
 tpdone:
 	VZEROUPPER
 	RET
+
+// func copyPanel12(dst, src *float32, rows, stride int)
+// dst[p*12+j] = src[p*stride+j] for p < rows, j < 12: one packed A
+// micro-panel of the 12-row kernel from a matrix stored transposed.
+TEXT ·copyPanel12(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	TESTQ CX, CX
+	JZ c12done
+c12loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), X1
+	VMOVUPS Y0, (DI)
+	VMOVUPS X1, 32(DI)
+	ADDQ DX, SI
+	ADDQ $48, DI
+	DECQ CX
+	JNZ c12loop
+c12done:
+	VZEROUPPER
+	RET
+
+// func copyPanel8(dst, src *float32, rows, stride int)
+// dst[p*8+j] = src[p*stride+j] for p < rows, j < 8: copyPanel12 for the
+// 8-row kernel.
+TEXT ·copyPanel8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), CX
+	MOVQ stride+24(FP), DX
+	SHLQ $2, DX
+	TESTQ CX, CX
+	JZ c8done
+c8loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ DX, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ c8loop
+c8done:
+	VZEROUPPER
+	RET
