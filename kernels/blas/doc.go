@@ -18,6 +18,13 @@
 //	avx2     6×16 tile, 12 ymm accumulators (Haswell and later, Zen 1-4)
 //	generic  4×4 tile in pure Go, for other CPUs and the `purego` build tag
 //
+// Where the GotoBLAS recipe bends: A is read in place, without packing,
+// unless its stride would crowd a micro-panel into a few of the L1's sets
+// (packRowsA for a row-major A, packStepsA for one stored transposed);
+// transposed B panels are built by 8×8 register transposes; and GemmBias
+// adds a linear layer's bias as the micro-kernel first stores each tile,
+// so the output is written once instead of being filled and read back.
+//
 // Building with -tags purego forces the generic kernel; tests run every
 // kernel the CPU supports against GemmNaive, the triple loop kept beside the
 // fast path as the oracle.
