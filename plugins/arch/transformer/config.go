@@ -7,9 +7,12 @@ import (
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
+// version 1.2.1: the gradient norm sums each parameter's squares in eight
+// partial sums (optim.SumSquares), which moves its last bits, and with
+// them clipping's.
 const (
 	name    = "transformer"
-	version = "1.2.0"
+	version = "1.2.1"
 )
 
 // The model shapes of the "shape" parameter.

@@ -33,17 +33,16 @@ func newOptimizer(o sdk.Optimizer, params []*param) (optim.Optimizer, error) {
 	return opt, nil
 }
 
-// GradNormSq returns Σ g² over every parameter gradient, accumulated in
-// float64 in parameter order (so it does not depend on threads).
+// GradNormSq returns Σ g² over every parameter gradient: each parameter's
+// optim.SumSquares (float64), added in parameter order (so it does not
+// depend on threads).
 func (m *model) GradNormSq() (float64, error) {
 	if m.opt == nil {
 		return 0, errorf("GradNormSq called before a successful Init")
 	}
 	var s float64
 	for _, p := range m.params {
-		for _, g := range p.g.Data {
-			s += float64(g) * float64(g)
-		}
+		s += optim.SumSquares(p.g.Data)
 	}
 	return s, nil
 }

@@ -173,7 +173,7 @@ func TestKeyMaskIsCopied(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	d := New().Describe()
-	if d.Kind != sdk.KindAttention || d.Name != "full" || d.Version != "1.1.0" {
+	if d.Kind != sdk.KindAttention || d.Name != "full" || d.Version != "1.1.1" {
 		t.Fatalf("Describe: %+v", d)
 	}
 	if !d.Has("causal") || !d.Has("padding_mask") || !d.Has("kv_heads") || !d.Has(sdk.Stateless) || len(d.Capabilities) != 4 {

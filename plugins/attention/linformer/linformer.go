@@ -10,9 +10,11 @@ import (
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
+// version 1.0.1: the gradient norm sums each projection's squares in
+// eight partial sums (optim.SumSquares), which moves its last bits.
 const (
 	name    = "linformer"
-	version = "1.0.0"
+	version = "1.0.1"
 )
 
 // The sharing modes of Linformer §4 ("Parameter sharing").

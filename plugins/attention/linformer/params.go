@@ -81,17 +81,16 @@ func newOptimizer(o sdk.Optimizer, params []*param) (optim.Optimizer, error) {
 	return nil, fmt.Errorf("optimizer %q is not supported: use \"adamw\" or \"sgd\"", o.Name)
 }
 
-// GradNormSq returns Σ g² over E's and F's gradients, in float64 in
-// parameter order (so it does not depend on threads).
+// GradNormSq returns Σ g² over E's and F's gradients: each parameter's
+// optim.SumSquares (float64), added in parameter order (so it does not
+// depend on threads).
 func (c *component) GradNormSq() (float64, error) {
 	if c.opt == nil {
 		return 0, c.set.Errorf("GradNormSq called before a successful Init")
 	}
 	var s float64
 	for _, p := range c.params {
-		for _, g := range p.g.Data {
-			s += float64(g) * float64(g)
-		}
+		s += optim.SumSquares(p.g.Data)
 	}
 	return s, nil
 }
