@@ -347,9 +347,11 @@ func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, 
 		default:
 			ap, rs, cs = &src.a[(i0+i)*src.rs+src.p0*src.cs], src.rs, src.cs
 		}
-		for jj := 0; jj < cols; jj += nr {
+		// bo steps through the packed panels (a running offset: jj/nr
+		// would divide by a variable on every tile).
+		for jj, bo := 0, 0; jj < cols; jj, bo = jj+nr, bo+nr*kb {
 			w := min(nr, cols-jj)
-			bp := &bpack[(jj/nr)*nr*kb]
+			bp := &bpack[bo]
 			if h == mr && w == nr {
 				var bb *float32
 				if acc == 2 {
