@@ -184,10 +184,6 @@ func (j *fullJob) forwardHead(part int) {
 
 	ws := getWorkspace(d, nr)
 	defer putWorkspace(ws)
-	var vp []float32
-	if d >= nr {
-		vp = ws.panels(&ws.vp, v, tk, d, nr)
-	}
 	for blk := range blocks {
 		i0 := blk * nr
 		w := min(nr, tq-i0)
@@ -205,10 +201,12 @@ func (j *fullJob) forwardHead(part int) {
 			j.mask(p, b, i0, kmax, nr)
 		}
 		softmaxCols(p[:kmax*nr], ws.m, ws.sum)
-		if d < nr {
+		if d != nr {
 			// Oᵀ (D, nr) = Vᵀ (D, kmax) · Pᵀ (kmax, nr), then transposed:
-			// O_blk = P_blk·V would be only D wide, and the half-width
-			// kernel at D = 16 costs more than the transposition.
+			// O_blk = P_blk·V would run on the half-width kernel below
+			// D = nr, and above it would need V copied into nr-wide
+			// column panels; both were slower than the transposition
+			// (AttentionLRA at D = 16, Attention at 4096 tokens, D = 64).
 			blas.MulPacked(d, nr, kmax, v, 1, d, p, false, ws.oT, nr)
 			for ii := range w {
 				row := out[(i0+ii)*d : (i0+ii+1)*d]
@@ -219,8 +217,9 @@ func (j *fullJob) forwardHead(part int) {
 			continue
 		}
 		// O_blk (w, D) = P_blk (w, kmax) · V (kmax, D), Pᵀ read in place
-		// and written straight into the output's rows.
-		mulPanels(w, d, kmax, p, 1, nr, vp, tk, false, out[i0*d:], d, nr)
+		// and written straight into the output's rows; at D = nr, V is
+		// its own packed B (blas.Panel).
+		blas.MulPacked(w, d, kmax, p, 1, nr, v, false, out[i0*d:], d)
 	}
 }
 
@@ -271,12 +270,6 @@ func (j *fullJob) backwardHead(part int) {
 	ws := getWorkspace(d, nr)
 	defer putWorkspace(ws)
 	ds := ws.dS(tk * nr)
-	var kp []float32
-	if d >= nr {
-		kp = ws.panels(&ws.kp, k, tk, d, nr)
-	}
-	qp := ws.panels(&ws.qp, q, tq, d, nr)
-	dop := ws.panels(&ws.dop, dout, tq, d, nr)
 	for blk := range blocks {
 		i0 := blk * nr
 		w := min(nr, tq-i0)
@@ -287,7 +280,7 @@ func (j *fullJob) backwardHead(part int) {
 		p := att[blk*tk*nr : blk*tk*nr+kmax*nr] // (kmax, nr)
 		if dv != nil {
 			// dV (kmax, D) += Pᵀ (kmax, w) · dO_blk (w, D)
-			mulPanels(kmax, d, w, p, nr, 1, dop[i0*nr:], tq, true, dv, d, nr)
+			blas.MulPacked(kmax, d, w, p, nr, 1, ws.rows(dout[i0*d:], w, d, nr), true, dv, d)
 		}
 		if dq == nil && dk == nil {
 			continue
@@ -301,18 +294,18 @@ func (j *fullJob) backwardHead(part int) {
 		vmath.DotCols(ws.sum, p, dsb)
 		vmath.SoftmaxGradCols(dsb, p, ws.sum, j.scale)
 		if dq != nil {
-			if d < nr {
+			if d != nr {
 				// dQ_blkᵀ (D, nr) = Kᵀ (D, kmax) · dSᵀ (kmax, nr), as Oᵀ
 				blas.MulPacked(d, nr, kmax, k, 1, d, dsb, false, ws.oT, nr)
 				addRowsT(dq[i0*d:], ws.oT, w, d, nr)
 			} else {
 				// dQ_blk (w, D) += dS (w, kmax) · K (kmax, D), dSᵀ read in place
-				mulPanels(w, d, kmax, dsb, 1, nr, kp, tk, true, dq[i0*d:], d, nr)
+				blas.MulPacked(w, d, kmax, dsb, 1, nr, k, true, dq[i0*d:], d)
 			}
 		}
 		if dk != nil {
 			// dK (kmax, D) += dSᵀ (kmax, w) · Q_blk (w, D)
-			mulPanels(kmax, d, w, dsb, nr, 1, qp[i0*nr:], tq, true, dk, d, nr)
+			blas.MulPacked(kmax, d, w, dsb, nr, 1, ws.rows(q[i0*d:], w, d, nr), true, dk, d)
 		}
 	}
 }
@@ -321,46 +314,21 @@ func clearRows(x []float32) { clear(x) }
 
 // workspace is one head's scratch, reused across calls.
 type workspace struct {
-	qT, oT     []float32 // (D, nr) packed, (D, nr)
-	m, sum     []float32 // (nr)
-	ds         []float32 // (Tk, nr)
-	vp, kp, qp []float32 // V, K, Q and dO as column panels (see panels)
-	dop        []float32
+	qT, oT []float32 // (D, nr) packed, (D, nr)
+	m, sum []float32 // (nr)
+	ds     []float32 // (Tk, nr)
+	rowsB  []float32 // packed (nr, D)
 }
 
-// panels returns x (rows, D) as B operands for mulPanels: ceil(D/nr)
-// column panels, each rows×nr row-major (stride nr, zero-padded past D),
-// panel c starting at c*rows*nr. A row-major matrix nr wide is a valid
-// packed B for any leading run of its rows (blas.Panel), so one packing
-// per head serves every query block's product, however many keys it
-// takes. With D = nr, x already is its one panel and nothing is copied.
-func (w *workspace) panels(buf *[]float32, x []float32, rows, d, nr int) []float32 {
+// rows returns the w rows of x (w, D) as a packed B for MulPacked: x
+// itself at D = nr (a row-major matrix nr wide is a packed B, see
+// blas.Panel), else packed into the workspace.
+func (ws *workspace) rows(x []float32, w, d, nr int) []float32 {
 	if d == nr {
-		return x[:rows*d]
+		return x[:w*d]
 	}
-	np := (d + nr - 1) / nr
-	if cap(*buf) < np*rows*nr {
-		*buf = make([]float32, np*rows*nr)
-	}
-	dst := (*buf)[:np*rows*nr]
-	for c := range np {
-		c0, cw := c*nr, min(nr, d-c*nr)
-		pan := dst[c*rows*nr : (c+1)*rows*nr]
-		for r := range rows {
-			copy(pan[r*nr:r*nr+cw], x[r*d+c0:r*d+c0+cw])
-			clear(pan[r*nr+cw : r*nr+nr])
-		}
-	}
-	return dst
-}
-
-// mulPanels computes C (m, D) (+)= A (m, k) · X[:k] for X given as panels
-// of rows rows (see panels), starting at row 0 of bp: A[i,p] = a[i*rs +
-// p*cs] is read in place, C's rows have stride ldc.
-func mulPanels(m, d, k int, a []float32, rs, cs int, bp []float32, rows int, acc bool, c []float32, ldc, nr int) {
-	for c0 := 0; c0 < d; c0 += nr {
-		blas.MulPacked(m, min(nr, d-c0), k, a, rs, cs, bp[(c0/nr)*rows*nr:], acc, c[c0:], ldc)
-	}
+	blas.PackB(ws.rowsB, false, w, d, 1, x, d)
+	return ws.rowsB
 }
 
 func (w *workspace) dS(n int) []float32 {
@@ -393,6 +361,7 @@ func getWorkspace(d, nr int) *workspace {
 	}
 	w.qT = grow(w.qT, blas.PackedBLen(d, nr))
 	w.oT = grow(w.oT, d*nr)
+	w.rowsB = grow(w.rowsB, blas.PackedBLen(nr, d))
 	w.m = grow(w.m, nr)
 	w.sum = grow(w.sum, nr)
 	return w
