@@ -7,9 +7,10 @@ import (
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
-// version 1.1.1: at head dim 32 and more, dQ accumulates each product
-// straight into its rows, which moves its last bits where a query block
-// sees more keys than one K block of the micro-kernel (384 with AVX-512).
+// version 1.1.1: where the head dim is the micro-kernel's panel width (32
+// with AVX-512), dQ accumulates each product straight into its rows,
+// which moves its last bits where a query block sees more keys than one
+// K block of the micro-kernel (384 with AVX-512).
 const (
 	name    = "full"
 	version = "1.1.1"
