@@ -3,6 +3,7 @@ package attention
 import (
 	"github.com/attnlab/attnlab/kernels/parallel"
 	"github.com/attnlab/attnlab/kernels/tensor"
+	"github.com/attnlab/attnlab/kernels/vmath"
 )
 
 // SplitHeads copies a fused projection qkv (B, T, 3C), laid out as
@@ -91,6 +92,23 @@ func (j *headsJob) permute(bi, t0, t1 int) {
 	qkv, h, t, d := j.qkv, j.h, j.t, j.d
 	c := h * d
 	dst := [3][]float32{j.q, j.k, j.v}
+	if j.mode != addBack {
+		// A copy: one head's rows at a time, a block of one strided
+		// matrix into another (vmath.CopyRows: a vector loop instead of a
+		// copy call per row of D values).
+		for part := range 3 {
+			for hi := range h {
+				fused := qkv[(bi*t+t0)*3*c+part*c+hi*d:]
+				head := dst[part][((bi*h+hi)*t+t0)*d:]
+				if j.mode == fwdCopy {
+					vmath.CopyRows(head, d, fused, 3*c, t1-t0, d)
+				} else {
+					vmath.CopyRows(fused, 3*c, head, d, t1-t0, d)
+				}
+			}
+		}
+		return
+	}
 	for ti := t0; ti < t1; ti++ {
 		row := qkv[(bi*t+ti)*3*c : (bi*t+ti+1)*3*c]
 		for part := range 3 {
@@ -159,6 +177,18 @@ func mergeHeads(out, y []float32, b, h, t, d int, mode int) {
 func (j *headsJob) merge(bi, t0, t1 int) {
 	out, y, h, t, d := j.qkv, j.q, j.h, j.t, j.d
 	c := h * d
+	if j.mode != addBack {
+		for hi := range h {
+			merged := out[(bi*t+t0)*c+hi*d:]
+			head := y[((bi*h+hi)*t+t0)*d:]
+			if j.mode == fwdCopy {
+				vmath.CopyRows(merged, c, head, d, t1-t0, d)
+			} else {
+				vmath.CopyRows(head, d, merged, c, t1-t0, d)
+			}
+		}
+		return
+	}
 	for ti := t0; ti < t1; ti++ {
 		for hi := range h {
 			moveHead(out[(bi*t+ti)*c+hi*d:(bi*t+ti)*c+hi*d+d], y[((bi*h+hi)*t+ti)*d:((bi*h+hi)*t+ti+1)*d], j.mode)

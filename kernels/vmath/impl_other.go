@@ -32,6 +32,9 @@ func normGradApplyVec(dx, dw, db, w, dy, x []float32, m, s, gMean, gnMean float3
 
 func maxVec(x []float32) (int, float32, bool)   { return 0, 0, false }
 func axpyVec(alpha float32, x, y []float32) int { return 0 }
+func copyRowsVec(dst []float32, dstStride int, src []float32, srcStride int, rows, width int) bool {
+	return false
+}
 
 func mulVec(x, y []float32) int { return 0 }
 

@@ -54,3 +54,15 @@ func addSum4Vec(acc, a, b, c, d []float32) int {
 	addSum4AVX512(&acc[0], &a[0], &b[0], &c[0], &d[0], n)
 	return n
 }
+
+//go:noescape
+func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, vecs int)
+
+// copyRowsVec copies with AVX when the rows are whole vectors of 8.
+func copyRowsVec(dst []float32, dstStride int, src []float32, srcStride int, rows, width int) bool {
+	if impl == pathGo || width%8 != 0 {
+		return false
+	}
+	copyRowsAVX(&dst[0], dstStride, &src[0], srcStride, rows, width/8)
+	return true
+}

@@ -109,3 +109,37 @@ s4loop:
 s4done:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, vecs int)
+// dst[r*dstStride+i] = src[r*srcStride+i] for r < rows, i < 8*vecs: a
+// strided block copy, eight floats a move (AVX, which both assembly
+// paths have).
+TEXT ·copyRowsAVX(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), CX
+	MOVQ vecs+40(FP), R10
+	TESTQ CX, CX
+	JZ crdone
+	TESTQ R10, R10
+	JZ crdone
+crrow:
+	XORQ AX, AX
+	MOVQ R10, DX
+crvec:
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	DECQ DX
+	JNZ crvec
+	ADDQ R9, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ crrow
+crdone:
+	VZEROUPPER
+	RET

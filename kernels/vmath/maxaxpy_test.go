@@ -53,3 +53,37 @@ func TestMaxAxpyPathsAgree(t *testing.T) {
 		})
 	}
 }
+
+// CopyRows moves exactly the block it is given, on every path, for widths
+// that are and are not whole vectors of 8, and panics on short slices.
+func TestCopyRows(t *testing.T) {
+	for _, p := range paths {
+		prev, _ := usePath(p.String())
+		for _, width := range []int{1, 7, 8, 16, 24, 32, 33, 64} {
+			rows, ss, ds := 5, width+3, width+9
+			src := kerneltest.Rand(uint64(width), (rows-1)*ss+width, 1)
+			dst := make([]float32, (rows-1)*ds+width+2)
+			for i := range dst {
+				dst[i] = -7
+			}
+			CopyRows(dst, ds, src, ss, rows, width)
+			for i := range dst {
+				r, c := i/ds, i%ds
+				want := float32(-7)
+				if r < rows && c < width {
+					want = src[r*ss+c]
+				}
+				if dst[i] != want {
+					t.Fatalf("%v width=%d: dst[%d] (row %d, col %d) = %v, want %v", p, width, i, r, c, dst[i], want)
+				}
+			}
+		}
+		usePath(prev)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("CopyRows with a short destination did not panic")
+		}
+	}()
+	CopyRows(make([]float32, 10), 8, make([]float32, 64), 8, 2, 8)
+}

@@ -1,6 +1,9 @@
 package vmath
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Exp sets dst[i] = exp(src[i]). dst and src may be the same slice; dst must
 // be at least as long as src. The package comment gives the accuracy and
@@ -237,4 +240,26 @@ func expSubSumGo(dst, src []float32, m float32) float32 {
 		s0 += dst[i]
 	}
 	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+// CopyRows copies rows rows of width values from src to dst, row r of src
+// starting at r*srcStride and of dst at r*dstStride: a block of one strided
+// matrix into another (attention's head split and merge move rows of one
+// head at a time this way). On the assembly paths, rows that are whole
+// vectors of 8 move with one loop instead of a copy call per row. The
+// blocks must not overlap.
+func CopyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, width int) {
+	if rows <= 0 || width <= 0 {
+		return
+	}
+	if width > dstStride || width > srcStride || len(dst) < (rows-1)*dstStride+width || len(src) < (rows-1)*srcStride+width {
+		panic(fmt.Sprintf("vmath.CopyRows: %d rows of %d need strides of at least %d and %d and %d elements, have strides %d and %d and %d and %d elements",
+			rows, width, width, (rows-1)*dstStride+width, (rows-1)*srcStride+width, dstStride, srcStride, len(dst), len(src)))
+	}
+	if copyRowsVec(dst, dstStride, src, srcStride, rows, width) {
+		return
+	}
+	for r := range rows {
+		copy(dst[r*dstStride:r*dstStride+width], src[r*srcStride:r*srcStride+width])
+	}
 }
