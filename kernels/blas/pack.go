@@ -1,5 +1,7 @@
 package blas
 
+import "github.com/attnlab/attnlab/kernels/vmath"
+
 // packA packs rows [i0, i0+rows) and columns [p0, p0+kb) of op(A), scaled
 // by alpha, into micro-panels of mr rows: panel r holds kb steps of mr
 // values, rows past the edge padded with zeros. dst needs
@@ -27,16 +29,10 @@ func packA(dst []float32, transA bool, a []float32, lda, i0, rows, p0, kb, mr in
 					panel[p*mr+ii] = alpha * v
 				}
 			}
-		} else if alpha == 1 && h == mr && (mr == 12 || mr == 8) && kb > 0 {
+		} else if alpha == 1 && h == mr {
 			// A full panel of a matrix stored transposed: each step's mr
-			// values are contiguous, one or two vector moves.
-			o := p0*lda + i0 + r0
-			_ = a[o+(kb-1)*lda+mr-1]
-			if mr == 12 {
-				copyPanel12(&panel[0], &a[o], kb, lda)
-			} else {
-				copyPanel8(&panel[0], &a[o], kb, lda)
-			}
+			// values are contiguous, one vector loop over the steps.
+			vmath.CopyRows(panel, mr, a[p0*lda+i0+r0:], lda, kb, mr)
 		} else {
 			for p := range kb {
 				src := a[(p0+p)*lda+i0+r0 : (p0+p)*lda+i0+r0+h]
@@ -62,21 +58,11 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kb, j0, cols, nr in
 		panel := dst[(c0/nr)*nr*kb : (c0/nr+1)*nr*kb]
 		w := min(nr, cols-c0)
 		switch {
-		case !transB && w == 32 && nr == 32:
-			// A whole 32-wide step is 128 contiguous bytes: one assembly
-			// loop over the block's rows (a fixed-size array copy here
-			// compiles to a memmove call per row, which cost as much as
-			// the move).
-			o := p0*ldb + j0 + c0
-			if kb > 0 {
-				_ = b[o+(kb-1)*ldb+31] // the last row's last value
-				copyPanel32(&panel[0], &b[o], kb, ldb)
-			}
 		case !transB:
-			for p := range kb {
-				src := b[(p0+p)*ldb+j0+c0 : (p0+p)*ldb+j0+c0+w]
-				copy(panel[p*nr:p*nr+w], src)
-			}
+			// Each step's w values are contiguous: one vector loop over
+			// the block's rows (a copy call per row cost as much as the
+			// move).
+			vmath.CopyRows(panel, nr, b[p0*ldb+j0+c0:], ldb, kb, w)
 		case w == 32 && nr == 32 && hasTranspose:
 			// Column jj of the panel is row j0+c0+jj of B as stored:
 			// 8×8 blocks transposed in registers, then the last steps.

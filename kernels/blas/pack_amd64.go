@@ -4,11 +4,6 @@ package blas
 
 import "golang.org/x/sys/cpu"
 
-// copyPanel32 is in pack_amd64.s.
-//
-//go:noescape
-func copyPanel32(dst, src *float32, rows, stride int)
-
 // transposePanel32 is in pack_amd64.s.
 //
 //go:noescape
@@ -17,13 +12,3 @@ func transposePanel32(dst, src *float32, steps, stride int, alpha float32)
 // hasTranspose: transposePanel32 runs on AVX, which every machine with
 // the 32-wide (AVX-512) kernels that read its panels has.
 var hasTranspose = cpu.X86.HasAVX512F
-
-// copyPanel12 is in pack_amd64.s.
-//
-//go:noescape
-func copyPanel12(dst, src *float32, rows, stride int)
-
-// copyPanel8 is in pack_amd64.s.
-//
-//go:noescape
-func copyPanel8(dst, src *float32, rows, stride int)

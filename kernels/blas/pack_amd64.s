@@ -2,35 +2,6 @@
 
 #include "textflag.h"
 
-// func copyPanel32(dst, src *float32, rows, stride int)
-// dst[p*32+j] = src[p*stride+j] for p < rows, j < 32: one 32-wide packed B
-// micro-panel from rows of a row-major matrix, four 8-float moves a row.
-// Only the AVX-512 kernels pack 32 wide, so AVX is always there.
-TEXT ·copyPanel32(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), CX
-	MOVQ stride+24(FP), DX
-	SHLQ $2, DX
-	TESTQ CX, CX
-	JZ cpdone
-cploop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VMOVUPS 64(SI), Y2
-	VMOVUPS 96(SI), Y3
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	ADDQ DX, SI
-	ADDQ $128, DI
-	DECQ CX
-	JNZ cploop
-cpdone:
-	VZEROUPPER
-	RET
-
 // func transposePanel32(dst, src *float32, steps, stride int, alpha float32)
 // dst[p*32+j] = alpha*src[j*stride+p] for p < steps&^7, j < 32: one 32-wide
 // packed B micro-panel from 32 rows of a matrix stored transposed, in
@@ -113,51 +84,5 @@ tpinner:
 	DECQ CX
 	JNZ tpouter
 tpdone:
-	VZEROUPPER
-	RET
-
-// func copyPanel12(dst, src *float32, rows, stride int)
-// dst[p*12+j] = src[p*stride+j] for p < rows, j < 12: one packed A
-// micro-panel of the 12-row kernel from a matrix stored transposed.
-TEXT ·copyPanel12(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), CX
-	MOVQ stride+24(FP), DX
-	SHLQ $2, DX
-	TESTQ CX, CX
-	JZ c12done
-c12loop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), X1
-	VMOVUPS Y0, (DI)
-	VMOVUPS X1, 32(DI)
-	ADDQ DX, SI
-	ADDQ $48, DI
-	DECQ CX
-	JNZ c12loop
-c12done:
-	VZEROUPPER
-	RET
-
-// func copyPanel8(dst, src *float32, rows, stride int)
-// dst[p*8+j] = src[p*stride+j] for p < rows, j < 8: copyPanel12 for the
-// 8-row kernel.
-TEXT ·copyPanel8(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), CX
-	MOVQ stride+24(FP), DX
-	SHLQ $2, DX
-	TESTQ CX, CX
-	JZ c8done
-c8loop:
-	VMOVUPS (SI), Y0
-	VMOVUPS Y0, (DI)
-	ADDQ DX, SI
-	ADDQ $32, DI
-	DECQ CX
-	JNZ c8loop
-c8done:
 	VZEROUPPER
 	RET

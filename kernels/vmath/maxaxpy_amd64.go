@@ -56,13 +56,13 @@ func addSum4Vec(acc, a, b, c, d []float32) int {
 }
 
 //go:noescape
-func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, vecs int)
+func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, quads int)
 
-// copyRowsVec copies with AVX when the rows are whole vectors of 8.
+// copyRowsVec copies with AVX when the rows are whole groups of 4.
 func copyRowsVec(dst []float32, dstStride int, src []float32, srcStride int, rows, width int) bool {
-	if impl == pathGo || width%8 != 0 {
+	if impl == pathGo || width%4 != 0 {
 		return false
 	}
-	copyRowsAVX(&dst[0], dstStride, &src[0], srcStride, rows, width/8)
+	copyRowsAVX(&dst[0], dstStride, &src[0], srcStride, rows, width/4)
 	return true
 }

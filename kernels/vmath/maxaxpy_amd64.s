@@ -110,10 +110,10 @@ s4done:
 	VZEROUPPER
 	RET
 
-// func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, vecs int)
-// dst[r*dstStride+i] = src[r*srcStride+i] for r < rows, i < 8*vecs: a
-// strided block copy, eight floats a move (AVX, which both assembly
-// paths have).
+// func copyRowsAVX(dst *float32, dstStride int, src *float32, srcStride int, rows, quads int)
+// dst[r*dstStride+i] = src[r*srcStride+i] for r < rows, i < 4*quads: a
+// strided block copy, eight floats a move and four for an odd quad (AVX,
+// which both assembly paths have).
 TEXT ·copyRowsAVX(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ dstStride+8(FP), R8
@@ -122,20 +122,29 @@ TEXT ·copyRowsAVX(SB), NOSPLIT, $0-48
 	MOVQ srcStride+24(FP), R9
 	SHLQ $2, R9
 	MOVQ rows+32(FP), CX
-	MOVQ vecs+40(FP), R10
+	MOVQ quads+40(FP), R10
+	MOVQ R10, R11
+	ANDQ $1, R11 // a last quad
+	SHRQ $1, R10 // whole vectors of 8
 	TESTQ CX, CX
-	JZ crdone
-	TESTQ R10, R10
 	JZ crdone
 crrow:
 	XORQ AX, AX
 	MOVQ R10, DX
+	TESTQ DX, DX
+	JZ crtail
 crvec:
 	VMOVUPS (SI)(AX*1), Y0
 	VMOVUPS Y0, (DI)(AX*1)
 	ADDQ $32, AX
 	DECQ DX
 	JNZ crvec
+crtail:
+	TESTQ R11, R11
+	JZ crnext
+	VMOVUPS (SI)(AX*1), X0
+	VMOVUPS X0, (DI)(AX*1)
+crnext:
 	ADDQ R9, SI
 	ADDQ R8, DI
 	DECQ CX

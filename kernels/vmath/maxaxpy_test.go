@@ -59,7 +59,7 @@ func TestMaxAxpyPathsAgree(t *testing.T) {
 func TestCopyRows(t *testing.T) {
 	for _, p := range paths {
 		prev, _ := usePath(p.String())
-		for _, width := range []int{1, 7, 8, 16, 24, 32, 33, 64} {
+		for _, width := range []int{1, 4, 7, 8, 12, 16, 20, 24, 32, 33, 64} {
 			rows, ss, ds := 5, width+3, width+9
 			src := kerneltest.Rand(uint64(width), (rows-1)*ss+width, 1)
 			dst := make([]float32, (rows-1)*ds+width+2)

@@ -245,9 +245,10 @@ func expSubSumGo(dst, src []float32, m float32) float32 {
 // CopyRows copies rows rows of width values from src to dst, row r of src
 // starting at r*srcStride and of dst at r*dstStride: a block of one strided
 // matrix into another (attention's head split and merge move rows of one
-// head at a time this way). On the assembly paths, rows that are whole
-// vectors of 8 move with one loop instead of a copy call per row. The
-// blocks must not overlap.
+// head at a time this way, and matrix multiplication packs its panels).
+// On the assembly paths, rows of a multiple of 4 values move with one
+// vector loop instead of a copy call per row. The blocks must not
+// overlap.
 func CopyRows(dst []float32, dstStride int, src []float32, srcStride int, rows, width int) {
 	if rows <= 0 || width <= 0 {
 		return
