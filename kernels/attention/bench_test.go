@@ -73,6 +73,36 @@ func BenchmarkAttentionLRA(b *testing.B) {
 	}
 }
 
+// BenchmarkAttentionTrial measures full attention at the shape of the
+// reference model's training step (harness BenchmarkTrialStep: batch 8,
+// 4 heads of 32, 256 tokens, causal), one thread, and reports GFLOP/s of
+// the causal products' useful work (the triangle, counted once: 2 products
+// forward, 4 backward), against which the kernels' peak can be read.
+func BenchmarkAttentionTrial(b *testing.B) {
+	defer parallel.SetThreads(parallel.SetThreads(1))
+	const bs, h, t, d = 8, 4, 256, 32
+	q, k, v := randT(1, bs, h, t, d), randT(2, bs, h, t, d), randT(3, bs, h, t, d)
+	out, att := tensor.New(bs, h, t, d), tensor.New(CacheShape(bs, h, t, t)...)
+	dq, dk, dv, dout := tensor.New(bs, h, t, d), tensor.New(bs, h, t, d), tensor.New(bs, h, t, d), randT(4, bs, h, t, d)
+	opt := Options{Causal: true}
+	flop := 2 * float64(bs*h) * float64(t*(t+1)/2) * d // one product
+	if err := FullForward(out, att, q, k, v, nil, opt); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("pass=fwd", func(b *testing.B) {
+		for b.Loop() {
+			FullForward(out, att, q, k, v, nil, opt)
+		}
+		b.ReportMetric(2*flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	b.Run("pass=bwd", func(b *testing.B) {
+		for b.Loop() {
+			FullBackward(dq, dk, dv, dout, q, k, v, att, nil, opt)
+		}
+		b.ReportMetric(4*flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
+
 // BenchmarkAttentionUnfused is the reference for BenchmarkAttention,
 // measured in the same run: the textbook computation a framework performs
 // (scores = Q·Kᵀ with one Gemm per head, a row softmax, out = P·V with a
