@@ -205,10 +205,11 @@ func (j *gemmJob) Run(part int) {
 // from p0): from packed panels (apack, rows from 0), or in place through
 // strides, A[i,p] = a[i*rs + p*cs]. A stored transposed (k×m, rs=1,
 // cs=lda) is read in place: each step's mr values are contiguous, which is
-// already the packed layout with a longer step. A stored row-major (rs=lda,
-// cs=1) is read in place too (mr row cursors) unless its row stride would
-// map the mr rows onto a few L1 sets (strides of 4 KiB and the like), in
-// which case Gemm packs it first.
+// already the packed layout with a longer step, unless that step would put
+// a K block's steps into a few L1 sets (packStepsA). A stored row-major
+// (rs=lda, cs=1) is read in place too (mr row cursors) unless its row
+// stride would map the mr rows onto a few L1 sets (strides of 4 KiB and
+// the like, packRowsA). Gemm packs A first in those two cases.
 type aSource struct {
 	apack  []float32 // nil: read in place
 	a      []float32
