@@ -11,9 +11,9 @@
 // (acc 0 stores, 1 adds; 2 stores the sum plus bias[j], a linear layer's
 // bias added as the tile is written), so one kernel serves packed A
 // panels (rs=1, cs=mr), a transposed matrix read in place (rs=1, cs=lda)
-// and a row-major matrix read in place (rs=lda, cs=1). Rows are reached from base registers holding rows 0, 3,
-// 6, 9, 12 and 15 plus the row stride scaled by 1 or 2, so each k step
-// advances only the bases.
+// and a row-major matrix read in place (rs=lda, cs=1). Rows are reached
+// from base registers holding rows 0, 3, 6, 9, 12 and 15 plus the row
+// stride scaled by 1 or 2, so each k step advances only the bases.
 package main
 
 import (
