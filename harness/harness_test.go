@@ -249,7 +249,7 @@ func TestWrongChecksumRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = host.Start(sdk.KindAttention, "full")
+	_, err = host.Start(sdk.KindAttention, "full", "")
 	if err == nil || !strings.Contains(err.Error(), "checksum no longer matches the lock file") {
 		t.Fatalf("tampered plugin: %v", err)
 	}
@@ -276,7 +276,12 @@ func mustLock(t *testing.T, dir string) Lock {
 }
 
 // If the harness dies, even by SIGKILL, its plugins exit on their own.
-const harnessChildEnv = "ATTNLAB_HARNESS_TEST_CHILD"
+// The child harness gets the plugin directory and a directory for its
+// plugins' sockets (the test's, removed with it).
+const (
+	harnessChildEnv   = "ATTNLAB_HARNESS_TEST_CHILD"
+	harnessSocketsEnv = "ATTNLAB_HARNESS_TEST_SOCKETS"
+)
 
 // harnessChild starts three plugins, prints their pids, and waits to be
 // killed.
@@ -290,7 +295,7 @@ func harnessChild() {
 		kind sdk.Kind
 		name string
 	}{{sdk.KindAttention, "full"}, {sdk.KindArchitecture, "transformer"}, {sdk.KindObjective, "causal-lm"}} {
-		p, err := host.Start(k.kind, k.name)
+		p, err := host.Start(k.kind, k.name, os.Getenv(harnessSocketsEnv))
 		if err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
@@ -304,7 +309,7 @@ func harnessChild() {
 func TestPluginsExitWhenHarnessIsKilled(t *testing.T) {
 	dir := pluginDir(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), harnessChildEnv+"="+dir)
+	cmd.Env = append(os.Environ(), harnessChildEnv+"="+dir, harnessSocketsEnv+"="+t.TempDir())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -90,8 +90,12 @@ type Process struct {
 }
 
 // Start launches plugin kind/name, checks its checksum against the lock,
-// performs the versioned handshake and returns a connection to it.
-func (h *Host) Start(kind sdk.Kind, name string) (*Process, error) {
+// performs the versioned handshake and returns a connection to it. The
+// plugin creates its gRPC socket in sockDir ("" for the system's temporary
+// directory): a trial passes its own directory, which it removes at the
+// end, so that the socket of a plugin killed mid-call goes with it
+// instead of staying in /tmp.
+func (h *Host) Start(kind sdk.Kind, name, sockDir string) (*Process, error) {
 	pf, err := h.Find(kind, name)
 	if err != nil {
 		return nil, err
@@ -102,6 +106,9 @@ func (h *Host) Start(kind sdk.Kind, name string) (*Process, error) {
 	}
 	sum, _ := hex.DecodeString(want)
 	cmd := exec.Command(pf.Path)
+	if sockDir != "" {
+		cmd.Env = append(os.Environ(), plugin.EnvUnixSocketDir+"="+sockDir)
+	}
 	// The kernel kills the plugin if the harness dies, even by SIGKILL.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	c := plugin.NewClient(&plugin.ClientConfig{

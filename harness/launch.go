@@ -137,7 +137,7 @@ func (l *Plugins) Describe(kind sdk.Kind, name string) (sdk.Description, error) 
 	if d, ok := l.descs[id]; ok {
 		return d, nil
 	}
-	p, err := l.Host.Start(kind, name)
+	p, err := l.Host.Start(kind, name, "")
 	if err != nil {
 		return sdk.Description{}, err
 	}
@@ -197,7 +197,7 @@ func (l *Plugins) Launch(ctx context.Context, spec TrialSpec) (*Components, erro
 		lock.Close()
 	}
 	start := func(kind sdk.Kind, name string) (*Process, error) {
-		p, err := l.Host.Start(kind, name)
+		p, err := l.Host.Start(kind, name, dir)
 		if err == nil {
 			procs = append(procs, p)
 		}
