@@ -51,18 +51,23 @@ const (
 	setBack
 )
 
-// moveHead moves one head's row of a permutation whose forward copies src
-// into dst: in direction mode, that copy, or its backward, src (+)= dst.
-func moveHead(dst, src []float32, mode int) {
+// moveHead moves rows rows of one head (d values each) in a permutation
+// whose forward copies src (row stride ss) into dst (row stride ds): in
+// direction mode, that copy, or its backward, src (+)= dst. The copies are
+// one vmath.CopyRows each (a vector loop instead of a copy call per row).
+func moveHead(dst []float32, ds int, src []float32, ss, rows, d, mode int) {
 	switch mode {
 	case addBack:
-		for i, g := range dst {
-			src[i] += g
+		for r := range rows {
+			s := src[r*ss : r*ss+d]
+			for i, g := range dst[r*ds : r*ds+d] {
+				s[i] += g
+			}
 		}
 	case setBack:
-		copy(src, dst)
+		vmath.CopyRows(src, ss, dst, ds, rows, d)
 	default:
-		copy(dst, src)
+		vmath.CopyRows(dst, ds, src, ss, rows, d)
 	}
 }
 
@@ -92,30 +97,9 @@ func (j *headsJob) permute(bi, t0, t1 int) {
 	qkv, h, t, d := j.qkv, j.h, j.t, j.d
 	c := h * d
 	dst := [3][]float32{j.q, j.k, j.v}
-	if j.mode != addBack {
-		// A copy: one head's rows at a time, a block of one strided
-		// matrix into another (vmath.CopyRows: a vector loop instead of a
-		// copy call per row of D values).
-		for part := range 3 {
-			for hi := range h {
-				fused := qkv[(bi*t+t0)*3*c+part*c+hi*d:]
-				head := dst[part][((bi*h+hi)*t+t0)*d:]
-				if j.mode == fwdCopy {
-					vmath.CopyRows(head, d, fused, 3*c, t1-t0, d)
-				} else {
-					vmath.CopyRows(fused, 3*c, head, d, t1-t0, d)
-				}
-			}
-		}
-		return
-	}
-	for ti := t0; ti < t1; ti++ {
-		row := qkv[(bi*t+ti)*3*c : (bi*t+ti+1)*3*c]
-		for part := range 3 {
-			for hi := range h {
-				o := ((bi*h+hi)*t + ti) * d
-				moveHead(dst[part][o:o+d], row[part*c+hi*d:part*c+hi*d+d], j.mode)
-			}
+	for part := range 3 {
+		for hi := range h {
+			moveHead(dst[part][((bi*h+hi)*t+t0)*d:], d, qkv[(bi*t+t0)*3*c+part*c+hi*d:], 3*c, t1-t0, d, j.mode)
 		}
 	}
 }
@@ -177,22 +161,8 @@ func mergeHeads(out, y []float32, b, h, t, d int, mode int) {
 func (j *headsJob) merge(bi, t0, t1 int) {
 	out, y, h, t, d := j.qkv, j.q, j.h, j.t, j.d
 	c := h * d
-	if j.mode != addBack {
-		for hi := range h {
-			merged := out[(bi*t+t0)*c+hi*d:]
-			head := y[((bi*h+hi)*t+t0)*d:]
-			if j.mode == fwdCopy {
-				vmath.CopyRows(merged, c, head, d, t1-t0, d)
-			} else {
-				vmath.CopyRows(head, d, merged, c, t1-t0, d)
-			}
-		}
-		return
-	}
-	for ti := t0; ti < t1; ti++ {
-		for hi := range h {
-			moveHead(out[(bi*t+ti)*c+hi*d:(bi*t+ti)*c+hi*d+d], y[((bi*h+hi)*t+ti)*d:((bi*h+hi)*t+ti+1)*d], j.mode)
-		}
+	for hi := range h {
+		moveHead(out[(bi*t+t0)*c+hi*d:], c, y[((bi*h+hi)*t+t0)*d:], d, t1-t0, d, j.mode)
 	}
 }
 
