@@ -193,11 +193,7 @@ func (j *gemmJob) Run(part int) {
 	scratch := *sp
 	src := inPlaceA(j.transA, j.a, j.lda, j.p0)
 	src.apack = j.apack
-	var bias []float32
-	if j.bias != nil {
-		bias = j.bias[jc:]
-	}
-	macroKernel(j.kern, src, i0, j.bpack[jc*kb:], rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, bias, scratch)
+	macroKernel(j.kern, src, i0, j.bpack[jc*kb:], rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, biasFrom(j.bias, jc), scratch)
 	putScratch(sp)
 }
 
@@ -304,11 +300,7 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 		for jc := 0; jc < n; jc += kern.nc {
 			cols := min(kern.nc, n-jc)
 			packB(bpack, transB, b, ldb, p0, kb, jc, cols, bw, alpha)
-			var bj []float32
-			if bias != nil {
-				bj = bias[jc:]
-			}
-			macroKernel(kern, src, 0, bpack, m, cols, kb, c[jc:], ldc, acc, bj, scratch)
+			macroKernel(kern, src, 0, bpack, m, cols, kb, c[jc:], ldc, acc, biasFrom(bias, jc), scratch)
 		}
 	}
 	putScratch(sp)
@@ -392,6 +384,14 @@ func firstAcc(p0 int, beta float32, bias []float32) int {
 		return 2
 	}
 	return 0
+}
+
+// biasFrom is the bias of the columns from jc (nil without a bias).
+func biasFrom(bias []float32, jc int) []float32 {
+	if bias == nil {
+		return nil
+	}
+	return bias[jc:]
 }
 
 // fillRows sets each of C's m rows to bias.
