@@ -59,7 +59,9 @@ func BenchmarkMatMulGonum(b *testing.B) {
 // layers (2048 tokens; c_attn 128→384, c_proj 128→128, fc 128→512, proj
 // 512→128) on one thread, as LinearForward and LinearBackward call Gemm:
 // fwd Y = X·Wᵀ, dx dX += dY·W, dw dW += dYᵀ·X. It reports GFLOP/s, to set
-// against the micro-kernel's peak (BenchmarkPeak).
+// against the micro-kernel's peak (BenchmarkFMAPeak). dw runs twice:
+// binplace=true reads X in place, Gemm's choice (readsBInPlace), and
+// binplace=false packs it, for comparison.
 func BenchmarkLinearShapes(b *testing.B) {
 	const n = 2048
 	prev := parallel.SetThreads(1)
@@ -72,24 +74,32 @@ func BenchmarkLinearShapes(b *testing.B) {
 		dx := make([]float32, n*in)
 		dw := make([]float32, out*in)
 		for _, pass := range []string{"fwd", "dx", "dw"} {
-			b.Run(fmt.Sprintf("in=%d/out=%d/pass=%s", in, out, pass), func(b *testing.B) {
-				run := func() {
-					switch pass {
-					case "fwd":
-						Gemm(false, true, n, out, in, 1, x, in, w, in, 0, y, out)
-					case "dx":
-						Gemm(false, false, n, in, out, 1, y, out, w, in, 1, dx, in)
-					case "dw":
-						Gemm(true, false, out, in, n, 1, y, out, x, in, 1, dw, in)
+			modes := []string{""}
+			if pass == "dw" {
+				modes = []string{"/binplace=false", "/binplace=true"}
+			}
+			for _, mode := range modes {
+				b.Run(fmt.Sprintf("in=%d/out=%d/pass=%s%s", in, out, pass, mode), func(b *testing.B) {
+					defer func(v bool) { inPlaceBOK = v }(inPlaceBOK)
+					inPlaceBOK = mode != "/binplace=false"
+					run := func() {
+						switch pass {
+						case "fwd":
+							Gemm(false, true, n, out, in, 1, x, in, w, in, 0, y, out)
+						case "dx":
+							Gemm(false, false, n, in, out, 1, y, out, w, in, 1, dx, in)
+						case "dw":
+							Gemm(true, false, out, in, n, 1, y, out, x, in, 1, dw, in)
+						}
 					}
-				}
-				run()
-				b.ResetTimer()
-				for b.Loop() {
 					run()
-				}
-				b.ReportMetric(2*float64(n*in*out)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
+					b.ResetTimer()
+					for b.Loop() {
+						run()
+					}
+					b.ReportMetric(2*float64(n*in*out)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
 		}
 	}
 }

@@ -20,7 +20,10 @@
 //
 // Where the GotoBLAS recipe bends: A is read in place, without packing,
 // unless its stride would crowd a micro-panel into a few of the L1's sets
-// (packRowsA for a row-major A, packStepsA for one stored transposed);
+// (packRowsA for a row-major A, packStepsA for one stored transposed); a
+// row-major B is read in place too when C is short (at most 512 rows, a
+// weight gradient's), because each of its blocks then serves too few row
+// tiles to repay a copy (readsBInPlace);
 // transposed B panels are built by 8×8 register transposes; and GemmBias
 // adds a linear layer's bias as the micro-kernel first stores each tile,
 // so the output is written once instead of being filled and read back.

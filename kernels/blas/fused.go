@@ -82,7 +82,7 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 	}
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
-		macroKernel(kern, aSource{a: a, rs: rs, cs: cs, p0: p0}, 0, bp[nPad*p0:], m, n, kb, c, ldc, acc, nil, scratch)
+		macroKernel(kern, aSource{a: a, rs: rs, cs: cs, p0: p0}, 0, bSource{b: bp[nPad*p0:], ldb: kern.bstep(), panel: kern.bstep() * kb}, m, n, kb, c, ldc, acc, nil, scratch)
 		acc = 1
 	}
 	putScratch(sp)

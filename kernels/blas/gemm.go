@@ -82,13 +82,15 @@ type gemmJob struct {
 
 	bias []float32 // GemmBias's, or nil
 
-	phase   int // phasePackA, phasePackB or phaseCompute
-	apack   []float32
-	bpack   []float32 // op(B)'s K block, all columns, packed once and shared
-	p0, kb  int
-	acc     int
-	ni, nj  int // part grid: ni row ranges × nj column blocks
-	rowsPer int // rows per row range (multiple of mr)
+	phase int // phasePackA, phasePackB or phaseCompute
+	apack []float32
+	bpack []float32 // op(B)'s K block, all columns, packed once and shared
+	// bInPlace: the micro-kernel reads B where it lies (readsBInPlace).
+	bInPlace bool
+	p0, kb   int
+	acc      int
+	ni, nj   int // part grid: ni row ranges × nj column blocks
+	rowsPer  int // rows per row range (multiple of mr)
 }
 
 const (
@@ -147,7 +149,10 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 	}
 	bw := kern.bstep()
 	nPanels := (n + bw - 1) / bw
-	j.bpack = getBuf(nPanels * bw * kern.kc)
+	j.bInPlace = readsBInPlace(kern, transB, m, n, alpha)
+	if !j.bInPlace {
+		j.bpack = getBuf(nPanels * bw * kern.kc)
+	}
 	for p0 := 0; p0 < k; p0 += kern.kc {
 		j.p0, j.kb = p0, min(kern.kc, k-p0)
 		j.acc = firstAcc(p0, beta, bias)
@@ -156,12 +161,16 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 			parallel.Do((mPanels+panelsPerPackPart-1)/panelsPerPackPart, j)
 		}
 		// Every row range reads the same B block: pack it once.
-		j.phase = phasePackB
-		parallel.Do((nPanels+panelsPerPackPart-1)/panelsPerPackPart, j)
+		if !j.bInPlace {
+			j.phase = phasePackB
+			parallel.Do((nPanels+panelsPerPackPart-1)/panelsPerPackPart, j)
+		}
 		j.phase = phaseCompute
 		parallel.Do(j.ni*j.nj, j)
 	}
-	putBuf(j.bpack)
+	if j.bpack != nil {
+		putBuf(j.bpack)
+	}
 	if j.apack != nil {
 		putBuf(j.apack)
 	}
@@ -193,7 +202,11 @@ func (j *gemmJob) Run(part int) {
 	scratch := *sp
 	src := inPlaceA(j.transA, j.a, j.lda, j.p0)
 	src.apack = j.apack
-	macroKernel(j.kern, src, i0, j.bpack[jc*kb:], rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, biasFrom(j.bias, jc), scratch)
+	bsrc := bSource{b: j.bpack[min(jc*kb, len(j.bpack)):], ldb: nr, panel: nr * kb}
+	if j.bInPlace {
+		bsrc = bSource{b: j.b[j.p0*j.ldb+jc:], ldb: j.ldb, panel: nr}
+	}
+	macroKernel(j.kern, src, i0, bsrc, rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, biasFrom(j.bias, jc), scratch)
 	putScratch(sp)
 }
 
@@ -286,7 +299,11 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 	if packing {
 		apack = getBuf(mPanels * mr * kcb)
 	}
-	bpack := getBuf(ncPad * kcb)
+	inPlace := readsBInPlace(kern, transB, m, n, alpha)
+	var bpack []float32
+	if !inPlace {
+		bpack = getBuf(ncPad * kcb)
+	}
 	sp := getScratch(scratchLen(kern))
 	scratch := *sp
 	for p0 := 0; p0 < k; p0 += kern.kc {
@@ -299,12 +316,20 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 		src.apack = apack
 		for jc := 0; jc < n; jc += kern.nc {
 			cols := min(kern.nc, n-jc)
-			packB(bpack, transB, b, ldb, p0, kb, jc, cols, bw, alpha)
-			macroKernel(kern, src, 0, bpack, m, cols, kb, c[jc:], ldc, acc, biasFrom(bias, jc), scratch)
+			var bsrc bSource
+			if inPlace {
+				bsrc = bSource{b: b[p0*ldb+jc:], ldb: ldb, panel: bw}
+			} else {
+				packB(bpack, transB, b, ldb, p0, kb, jc, cols, bw, alpha)
+				bsrc = bSource{b: bpack, ldb: bw, panel: bw * kb}
+			}
+			macroKernel(kern, src, 0, bsrc, m, cols, kb, c[jc:], ldc, acc, biasFrom(bias, jc), scratch)
 		}
 	}
 	putScratch(sp)
-	putBuf(bpack)
+	if bpack != nil {
+		putBuf(bpack)
+	}
 	if apack != nil {
 		putBuf(apack)
 	}
@@ -317,7 +342,7 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 // stream from L2. Edge tiles go through a scratch tile computed by the same
 // micro-kernel, so every element sees the same sequence of operations
 // wherever tile boundaries fall.
-func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, cols, kb int, c []float32, ldc int, acc int, bias []float32, scratch []float32) {
+func macroKernel(kern *microKernel, src aSource, i0 int, bsrc bSource, rows, cols, kb int, c []float32, ldc int, acc int, bias []float32, scratch []float32) {
 	mr, nr := kern.mr, kern.nr
 	tile, edge := scratch[:mr*nr], scratch[mr*nr:]
 	for i := 0; i < rows; i += mr {
@@ -340,20 +365,20 @@ func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, 
 		default:
 			ap, rs, cs = &src.a[(i0+i)*src.rs+src.p0*src.cs], src.rs, src.cs
 		}
-		// bo steps through the packed panels (a running offset: jj/nr
+		// bo steps through the B micro-panels (a running offset: jj/nr
 		// would divide by a variable on every tile).
-		for jj, bo := 0, 0; jj < cols; jj, bo = jj+nr, bo+nr*kb {
+		for jj, bo := 0, 0; jj < cols; jj, bo = jj+nr, bo+bsrc.panel {
 			w := min(nr, cols-jj)
-			bp := &bpack[bo]
+			bp := &bsrc.b[bo]
 			if h == mr && w == nr {
 				var bb *float32
 				if acc == 2 {
 					bb = &bias[jj : jj+nr][0]
 				}
-				kern.fn(kb, ap, rs, cs, bp, &c[i*ldc+jj], ldc, acc, bb)
+				kern.fn(kb, ap, rs, cs, bp, bsrc.ldb, &c[i*ldc+jj], ldc, acc, bb)
 				continue
 			}
-			kern.fn(kb, ap, rs, cs, bp, &tile[0], nr, 0, nil)
+			kern.fn(kb, ap, rs, cs, bp, bsrc.ldb, &tile[0], nr, 0, nil)
 			for ii := range h {
 				dst := c[(i+ii)*ldc+jj : (i+ii)*ldc+jj+w]
 				srcRow := tile[ii*nr : ii*nr+w]
@@ -373,6 +398,33 @@ func macroKernel(kern *microKernel, src aSource, i0 int, bpack []float32, rows, 
 		}
 	}
 }
+
+// bSource says where the micro-kernel reads one K block of B: micro-panel
+// q starts at b[q*panel] and its steps are ldb apart. Packed, the panels
+// follow one another (ldb the packed step, panel = ldb·kb); read in place
+// from a row-major B, panel q is columns q·nr on (ldb B's row stride,
+// panel = nr).
+type bSource struct {
+	b          []float32
+	ldb, panel int
+}
+
+// inPlaceBOK lets Gemm read a row-major B in place (readsBInPlace);
+// tests and benchmarks turn it off to compare with packing.
+var inPlaceBOK = true
+
+// readsBInPlace reports whether Gemm's micro-kernel reads B where it lies
+// instead of packing it: B row-major (each step's nr values contiguous,
+// already a micro-panel with a longer step), not scaled, no edge panel
+// (the kernel would read past B's last column), and C short enough (m
+// rows) that each B block is read by few row tiles, so that packing would
+// not pay for itself.
+func readsBInPlace(kern *microKernel, transB bool, m, n int, alpha float32) bool {
+	return inPlaceBOK && !transB && alpha == 1 && kern.step == 0 && n%kern.nr == 0 && m <= maxInPlaceBRows
+}
+
+// maxInPlaceBRows is the tallest C for which Gemm reads B in place.
+var maxInPlaceBRows = 512
 
 // firstAcc is the micro-kernel's acc for the K block at p0: the first
 // block stores (plus the bias, if any) when beta is 0; the others add.

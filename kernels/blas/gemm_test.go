@@ -202,3 +202,54 @@ func TestGemmPackedTransposedA(t *testing.T) {
 		}
 	})
 }
+
+// A row-major B read in place (readsBInPlace) must give the bits of B
+// packed: on every kernel, with padded rows, one and several K blocks,
+// accumulating or not, with a bias, on one and two threads; and shapes
+// that must not be read in place (an edge panel, alpha != 1, m too tall)
+// are not.
+func TestGemmBInPlace(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		nr := active.nr
+		for _, s := range [][4]int{{128, 2 * nr, 2048, 0}, {37, nr, 800, 5}, {512, 4 * nr, 100, 1}, {12, 3 * nr, 1, 0}} {
+			m, n, k, pad := s[0], s[1], s[2], s[3]
+			if !readsBInPlace(active, false, m, n, 1) {
+				t.Fatalf("m=%d n=%d: B not read in place", m, n)
+			}
+			for _, beta := range []float32{0, 1} {
+				for _, th := range []int{1, 2} {
+					name := fmt.Sprintf("m=%d/n=%d/k=%d/pad=%d/beta=%g/threads=%d", m, n, k, pad, beta, th)
+					lda, ldb, ldc := m+pad, n+pad, n+pad
+					a := kerneltest.Rand(1, k*lda, 1) // stored transposed, as a weight gradient's dYᵀ
+					b := kerneltest.Rand(2, k*ldb, 1)
+					bias := kerneltest.Rand(3, n, 1)
+					c0 := kerneltest.Rand(4, m*ldc, 1)
+					prev := parallel.SetThreads(th)
+					got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
+					Gemm(true, false, m, n, k, 1, a, lda, b, ldb, beta, got, ldc)
+					inPlaceBOK = false
+					Gemm(true, false, m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
+					inPlaceBOK = true
+					kerneltest.Identical(t, name, got, want)
+					if beta == 0 {
+						GemmBias(true, false, m, n, k, 1, a, lda, b, ldb, bias, got, ldc)
+						inPlaceBOK = false
+						GemmBias(true, false, m, n, k, 1, a, lda, b, ldb, bias, want, ldc)
+						inPlaceBOK = true
+						kerneltest.Identical(t, name+"/bias", got, want)
+					}
+					parallel.SetThreads(prev)
+				}
+			}
+		}
+		for _, c := range []struct {
+			m, n   int
+			transB bool
+			alpha  float32
+		}{{128, nr + 1, false, 1}, {128, nr, true, 1}, {128, nr, false, 0.5}, {maxInPlaceBRows + 1, nr, false, 1}} {
+			if readsBInPlace(active, c.transB, c.m, c.n, c.alpha) {
+				t.Errorf("m=%d n=%d transB=%v alpha=%g: B read in place", c.m, c.n, c.transB, c.alpha)
+			}
+		}
+	})
+}

@@ -4,9 +4,11 @@
 // Run it with `go generate ./kernels/blas`.
 //
 // Every kernel computes one mr×nr tile of C from an A operand addressed as
-// A[i,p] = a[i*rs + p*cs] and a packed B micro-panel (k steps of nr values):
+// A[i,p] = a[i*rs + p*cs] and a B micro-panel of k steps of nr values,
+// ldb apart (nr, or the packed step, for a packed panel; B's row stride
+// for a row-major B read in place):
 //
-//	C[i*ldc+j] (+)= sum_{p<k} A[i,p] * b[p*nr+j]
+//	C[i*ldc+j] (+)= sum_{p<k} A[i,p] * b[p*ldb+j]
 //
 // (acc 0 stores, 1 adds; 2 stores the sum plus bias[j], a linear layer's
 // bias added as the tile is written), so one kernel serves packed A
@@ -29,10 +31,6 @@ type spec struct {
 	reg    string // "Z" or "Y"
 	lanes  int
 	bcasts int // rotating broadcast registers
-	// bstep is the B micro-panel's step in floats, when it is wider than
-	// the tile (0: nr): the half-width kernel reads the first 16 columns
-	// of panels packed 32 wide.
-	bstep int
 	// ebcast: FMAs take A from memory with an embedded broadcast instead
 	// of through a broadcast register (one instruction per FMA).
 	ebcast bool
@@ -41,7 +39,7 @@ type spec struct {
 var specs = []spec{
 	{name: "kernelAVX512x12", mr: 12, vecs: 2, reg: "Z", lanes: 16, bcasts: 4},
 	{name: "kernelAVX512x8", mr: 8, vecs: 2, reg: "Z", lanes: 16, bcasts: 6},
-	{name: "kernelAVX512x16n16", mr: 16, vecs: 1, reg: "Z", lanes: 16, bcasts: 6, bstep: 32, ebcast: true},
+	{name: "kernelAVX512x16n16", mr: 16, vecs: 1, reg: "Z", lanes: 16, bcasts: 6, ebcast: true},
 	{name: "kernelAVX2x6", mr: 6, vecs: 2, reg: "Y", lanes: 8, bcasts: 2},
 }
 
@@ -62,12 +60,10 @@ func main() {
 		bc := acc + s.vecs // first broadcast register
 		vbytes := s.lanes * 4
 		w("")
-		w("// func %s(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int, bias *float32)", s.name)
-		if s.bstep != 0 {
-			w("// B micro-panel steps are %d floats, of which the kernel reads the first %d.", s.bstep, nr)
-		}
+		w("// func %s(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, acc int, bias *float32)", s.name)
+		w("// B's steps are ldb floats apart; the kernel reads the first %d of each.", nr)
 		w("// %d×%d tile; %s0-%s%d accumulate, %s%d-%s%d hold B, %s%d-%s%d broadcast A.", s.mr, nr, s.reg, s.reg, acc-1, s.reg, breg, s.reg, breg+s.vecs-1, s.reg, bc, s.reg, bc+s.bcasts-1)
-		w("TEXT ·%s(SB), NOSPLIT, $0-72", s.name)
+		w("TEXT ·%s(SB), NOSPLIT, $0-80", s.name)
 		w("\tMOVQ k+0(FP), CX")
 		w("\tMOVQ a+8(FP), AX")
 		w("\tMOVQ rs+16(FP), R8")
@@ -75,8 +71,10 @@ func main() {
 		w("\tMOVQ cs+24(FP), R9")
 		w("\tSHLQ $2, R9")
 		w("\tMOVQ b+32(FP), BX")
-		w("\tMOVQ c+40(FP), DX")
-		w("\tMOVQ ldc+48(FP), R13")
+		w("\tMOVQ ldb+40(FP), R14")
+		w("\tSHLQ $2, R14")
+		w("\tMOVQ c+48(FP), DX")
+		w("\tMOVQ ldc+56(FP), R13")
 		w("\tSHLQ $2, R13")
 		nb := (s.mr + 2) / 3
 		for i := 1; i < nb; i++ {
@@ -122,15 +120,11 @@ func main() {
 		for i := 0; i < nb; i++ {
 			w("\tADDQ R9, %s", bases[i])
 		}
-		bstep := nr
-		if s.bstep != 0 {
-			bstep = s.bstep
-		}
-		w("\tADDQ $%d, BX", bstep*4)
+		w("\tADDQ R14, BX")
 		w("\tDECQ CX")
 		w("\tJNZ %sloop", s.name)
 		w("%sstore:", s.name)
-		w("\tMOVQ acc+56(FP), R9")
+		w("\tMOVQ acc+64(FP), R9")
 		w("\tTESTQ R9, R9")
 		w("\tJZ %soverwrite", s.name)
 		w("\tCMPQ R9, $1")
@@ -150,7 +144,7 @@ func main() {
 		// acc == 2: the tile plus the bias row (nr values), stored; the
 		// B registers are free once the loop is done.
 		w("%sbias:", s.name)
-		w("\tMOVQ bias+64(FP), R9")
+		w("\tMOVQ bias+72(FP), R9")
 		for v := 0; v < s.vecs; v++ {
 			w("\tVMOVUPS %d(R9), %s%d", v*vbytes, s.reg, breg+v)
 		}

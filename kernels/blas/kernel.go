@@ -2,9 +2,11 @@ package blas
 
 // microKernel computes one mr×nr tile of C:
 //
-//	C[i*ldc+j] (+)= sum_{p<k} A[i,p] * b[p*nr+j],  A[i,p] = a[i*rs + p*cs]
+//	C[i*ldc+j] (+)= sum_{p<k} A[i,p] * b[p*ldb+j],  A[i,p] = a[i*rs + p*cs]
 //
-// b is a packed B micro-panel (k steps of nr values). A is addressed by a
+// b is a B micro-panel of k steps of nr values, ldb apart: packed (ldb the
+// packed step) or columns of a row-major B read in place (ldb its row
+// stride). A is addressed by a
 // row stride rs and a step stride cs, so a packed A micro-panel (rs=1,
 // cs=mr), a transposed matrix (rs=1, cs=lda) and a row-major matrix
 // (rs=lda, cs=1) are all read in place. The kernel reads all mr rows: the
@@ -15,7 +17,7 @@ type microKernel struct {
 	name   string
 	mr, nr int
 	kc, nc int // K block and B block width, sized for L1/L2
-	fn     func(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int, bias *float32)
+	fn     func(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, acc int, bias *float32)
 	// alt, if set, is a kernel with fewer rows but the same nr and kc (so
 	// the same packed B), used by MulPacked when it fits m exactly and the
 	// main kernel would leave a partial edge panel.
@@ -97,13 +99,13 @@ func useKernel(name string) (prev string, ok bool) {
 var genericKernel = &microKernel{name: "generic", mr: 4, nr: 4, kc: 256, nc: 256, fn: kernel4x4Go}
 
 // kernel4x4Go is the pure-Go micro-kernel: 16 scalar accumulators.
-func kernel4x4Go(k int, ap *float32, rs, cs int, bp, cp *float32, ldc int, acc int, bias *float32) {
+func kernel4x4Go(k int, ap *float32, rs, cs int, bp *float32, ldb int, cp *float32, ldc int, acc int, bias *float32) {
 	a := unsafeSlice(ap, 3*rs+(k-1)*cs+1)
-	b := unsafeSlice(bp, 4*k)
+	b := unsafeSlice(bp, max(0, (k-1)*ldb+4))
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
 	for p := 0; p < k; p++ {
 		o := p * cs
-		bb := b[p*4 : p*4+4 : p*4+4]
+		bb := b[p*ldb : p*ldb+4 : p*ldb+4]
 		a0, a1, a2, a3 := a[o], a[o+rs], a[o+2*rs], a[o+3*rs]
 		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
 		c00 += a0 * b0

@@ -4,9 +4,10 @@
 
 #include "textflag.h"
 
-// func kernelAVX512x12(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int, bias *float32)
+// func kernelAVX512x12(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, acc int, bias *float32)
+// B's steps are ldb floats apart; the kernel reads the first 32 of each.
 // 12×32 tile; Z0-Z23 accumulate, Z24-Z25 hold B, Z26-Z29 broadcast A.
-TEXT ·kernelAVX512x12(SB), NOSPLIT, $0-72
+TEXT ·kernelAVX512x12(SB), NOSPLIT, $0-80
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rs+16(FP), R8
@@ -14,8 +15,10 @@ TEXT ·kernelAVX512x12(SB), NOSPLIT, $0-72
 	MOVQ cs+24(FP), R9
 	SHLQ $2, R9
 	MOVQ b+32(FP), BX
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R13
+	MOVQ ldb+40(FP), R14
+	SHLQ $2, R14
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
 	SHLQ $2, R13
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
@@ -92,11 +95,11 @@ kernelAVX512x12loop:
 	ADDQ R9, R10
 	ADDQ R9, R11
 	ADDQ R9, R12
-	ADDQ $128, BX
+	ADDQ R14, BX
 	DECQ CX
 	JNZ kernelAVX512x12loop
 kernelAVX512x12store:
-	MOVQ acc+56(FP), R9
+	MOVQ acc+64(FP), R9
 	TESTQ R9, R9
 	JZ kernelAVX512x12overwrite
 	CMPQ R9, $1
@@ -163,7 +166,7 @@ kernelAVX512x12store:
 	VZEROUPPER
 	RET
 kernelAVX512x12bias:
-	MOVQ bias+64(FP), R9
+	MOVQ bias+72(FP), R9
 	VMOVUPS 0(R9), Z24
 	VMOVUPS 64(R9), Z25
 	VADDPS Z24, Z0, Z0
@@ -266,9 +269,10 @@ kernelAVX512x12overwrite:
 	VZEROUPPER
 	RET
 
-// func kernelAVX512x8(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int, bias *float32)
+// func kernelAVX512x8(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, acc int, bias *float32)
+// B's steps are ldb floats apart; the kernel reads the first 32 of each.
 // 8×32 tile; Z0-Z15 accumulate, Z16-Z17 hold B, Z18-Z23 broadcast A.
-TEXT ·kernelAVX512x8(SB), NOSPLIT, $0-72
+TEXT ·kernelAVX512x8(SB), NOSPLIT, $0-80
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rs+16(FP), R8
@@ -276,8 +280,10 @@ TEXT ·kernelAVX512x8(SB), NOSPLIT, $0-72
 	MOVQ cs+24(FP), R9
 	SHLQ $2, R9
 	MOVQ b+32(FP), BX
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R13
+	MOVQ ldb+40(FP), R14
+	SHLQ $2, R14
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
 	SHLQ $2, R13
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
@@ -331,11 +337,11 @@ kernelAVX512x8loop:
 	ADDQ R9, AX
 	ADDQ R9, R10
 	ADDQ R9, R11
-	ADDQ $128, BX
+	ADDQ R14, BX
 	DECQ CX
 	JNZ kernelAVX512x8loop
 kernelAVX512x8store:
-	MOVQ acc+56(FP), R9
+	MOVQ acc+64(FP), R9
 	TESTQ R9, R9
 	JZ kernelAVX512x8overwrite
 	CMPQ R9, $1
@@ -382,7 +388,7 @@ kernelAVX512x8store:
 	VZEROUPPER
 	RET
 kernelAVX512x8bias:
-	MOVQ bias+64(FP), R9
+	MOVQ bias+72(FP), R9
 	VMOVUPS 0(R9), Z16
 	VMOVUPS 64(R9), Z17
 	VADDPS Z16, Z0, Z0
@@ -453,10 +459,10 @@ kernelAVX512x8overwrite:
 	VZEROUPPER
 	RET
 
-// func kernelAVX512x16n16(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int, bias *float32)
-// B micro-panel steps are 32 floats, of which the kernel reads the first 16.
+// func kernelAVX512x16n16(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, acc int, bias *float32)
+// B's steps are ldb floats apart; the kernel reads the first 16 of each.
 // 16×16 tile; Z0-Z15 accumulate, Z16-Z16 hold B, Z17-Z22 broadcast A.
-TEXT ·kernelAVX512x16n16(SB), NOSPLIT, $0-72
+TEXT ·kernelAVX512x16n16(SB), NOSPLIT, $0-80
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rs+16(FP), R8
@@ -464,8 +470,10 @@ TEXT ·kernelAVX512x16n16(SB), NOSPLIT, $0-72
 	MOVQ cs+24(FP), R9
 	SHLQ $2, R9
 	MOVQ b+32(FP), BX
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R13
+	MOVQ ldb+40(FP), R14
+	SHLQ $2, R14
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
 	SHLQ $2, R13
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
@@ -519,11 +527,11 @@ kernelAVX512x16n16loop:
 	ADDQ R9, R12
 	ADDQ R9, SI
 	ADDQ R9, DI
-	ADDQ $128, BX
+	ADDQ R14, BX
 	DECQ CX
 	JNZ kernelAVX512x16n16loop
 kernelAVX512x16n16store:
-	MOVQ acc+56(FP), R9
+	MOVQ acc+64(FP), R9
 	TESTQ R9, R9
 	JZ kernelAVX512x16n16overwrite
 	CMPQ R9, $1
@@ -578,7 +586,7 @@ kernelAVX512x16n16store:
 	VZEROUPPER
 	RET
 kernelAVX512x16n16bias:
-	MOVQ bias+64(FP), R9
+	MOVQ bias+72(FP), R9
 	VMOVUPS 0(R9), Z16
 	VADDPS Z16, Z0, Z0
 	VMOVUPS Z0, 0(DX)
@@ -664,9 +672,10 @@ kernelAVX512x16n16overwrite:
 	VZEROUPPER
 	RET
 
-// func kernelAVX2x6(k int, a *float32, rs, cs int, b, c *float32, ldc int, acc int, bias *float32)
+// func kernelAVX2x6(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, acc int, bias *float32)
+// B's steps are ldb floats apart; the kernel reads the first 16 of each.
 // 6×16 tile; Y0-Y11 accumulate, Y12-Y13 hold B, Y14-Y15 broadcast A.
-TEXT ·kernelAVX2x6(SB), NOSPLIT, $0-72
+TEXT ·kernelAVX2x6(SB), NOSPLIT, $0-80
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rs+16(FP), R8
@@ -674,8 +683,10 @@ TEXT ·kernelAVX2x6(SB), NOSPLIT, $0-72
 	MOVQ cs+24(FP), R9
 	SHLQ $2, R9
 	MOVQ b+32(FP), BX
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R13
+	MOVQ ldb+40(FP), R14
+	SHLQ $2, R14
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
 	SHLQ $2, R13
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
@@ -716,11 +727,11 @@ kernelAVX2x6loop:
 	VFMADD231PS Y13, Y15, Y11
 	ADDQ R9, AX
 	ADDQ R9, R10
-	ADDQ $64, BX
+	ADDQ R14, BX
 	DECQ CX
 	JNZ kernelAVX2x6loop
 kernelAVX2x6store:
-	MOVQ acc+56(FP), R9
+	MOVQ acc+64(FP), R9
 	TESTQ R9, R9
 	JZ kernelAVX2x6overwrite
 	CMPQ R9, $1
@@ -757,7 +768,7 @@ kernelAVX2x6store:
 	VZEROUPPER
 	RET
 kernelAVX2x6bias:
-	MOVQ bias+64(FP), R9
+	MOVQ bias+72(FP), R9
 	VMOVUPS 0(R9), Y12
 	VMOVUPS 32(R9), Y13
 	VADDPS Y12, Y0, Y0

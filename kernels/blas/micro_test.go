@@ -16,7 +16,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 			bb := make([]float32, 2*k.nr*kb) // the half kernel steps 2·nr
 			c := make([]float32, k.mr*k.nr)
 			for b.Loop() {
-				k.fn(kb, &a[0], 1, k.mr, &bb[0], &c[0], k.nr, 1, nil)
+				k.fn(kb, &a[0], 1, k.mr, &bb[0], k.bstep(), &c[0], k.nr, 1, nil)
 			}
 			b.ReportMetric(2*float64(k.mr*k.nr*kb)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
