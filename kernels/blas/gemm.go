@@ -365,20 +365,24 @@ func macroKernel(kern *microKernel, src aSource, i0 int, bsrc bSource, rows, col
 		default:
 			ap, rs, cs = &src.a[(i0+i)*src.rs+src.p0*src.cs], src.rs, src.cs
 		}
-		// bo steps through the B micro-panels (a running offset: jj/nr
-		// would divide by a variable on every tile).
-		for jj, bo := 0, 0; jj < cols; jj, bo = jj+nr, bo+bsrc.panel {
-			w := min(nr, cols-jj)
-			bp := &bsrc.b[bo]
-			if h == mr && w == nr {
-				var bb *float32
-				if acc == 2 {
-					bb = &bias[jj : jj+nr][0]
-				}
-				kern.fn(kb, ap, rs, cs, bp, bsrc.ldb, &c[i*ldc+jj], ldc, acc, bb)
-				continue
+		// The full tiles of the row, in one kernel call; the slice
+		// expressions check that the kernel stays inside B, C and the bias.
+		jj := 0
+		if full := cols / nr; h == mr && full > 0 {
+			_ = bsrc.b[(full-1)*bsrc.panel+(kb-1)*bsrc.ldb+nr-1]
+			var bb *float32
+			if acc == 2 {
+				bb = &bias[:full*nr][0]
 			}
-			kern.fn(kb, ap, rs, cs, bp, bsrc.ldb, &tile[0], nr, 0, nil)
+			kern.fn(kb, ap, rs, cs, &bsrc.b[0], bsrc.ldb, bsrc.panel, &c[i*ldc : (i+mr-1)*ldc+full*nr][0], ldc, acc, bb, full)
+			jj = full * nr
+		}
+		// Edge tiles, one at a time through the scratch tile. bo steps
+		// through the B micro-panels (a running offset: jj/nr would
+		// divide by a variable on every tile).
+		for bo := (jj / nr) * bsrc.panel; jj < cols; jj, bo = jj+nr, bo+bsrc.panel {
+			w := min(nr, cols-jj)
+			kern.fn(kb, ap, rs, cs, &bsrc.b[bo], bsrc.ldb, bsrc.panel, &tile[0], nr, 0, nil, 1)
 			for ii := range h {
 				dst := c[(i+ii)*ldc+jj : (i+ii)*ldc+jj+w]
 				srcRow := tile[ii*nr : ii*nr+w]

@@ -3,15 +3,16 @@
 // gen_kernels writes kernel_amd64.s, the AVX-512 and AVX2 micro-kernels.
 // Run it with `go generate ./kernels/blas`.
 //
-// Every kernel computes one mr×nr tile of C from an A operand addressed as
-// A[i,p] = a[i*rs + p*cs] and a B micro-panel of k steps of nr values,
-// ldb apart (nr, or the packed step, for a packed panel; B's row stride
-// for a row-major B read in place):
+// Every kernel computes np mr×nr tiles of C side by side, tile t from an A
+// operand addressed as A[i,p] = a[i*rs + p*cs] and a B micro-panel of k
+// steps of nr values, ldb apart (nr, or the packed step, for a packed
+// panel; B's row stride for a row-major B read in place), starting bnext
+// floats after tile t-1's:
 //
-//	C[i*ldc+j] (+)= sum_{p<k} A[i,p] * b[p*ldb+j]
+//	C[i*ldc+t*nr+j] (+)= sum_{p<k} A[i,p] * b[t*bnext+p*ldb+j]
 //
-// (acc 0 stores, 1 adds; 2 stores the sum plus bias[j], a linear layer's
-// bias added as the tile is written), so one kernel serves packed A
+// (acc 0 stores, 1 adds; 2 stores the sum plus bias[t*nr+j], a linear
+// layer's bias added as the tile is written), so one kernel serves packed A
 // panels (rs=1, cs=mr), a transposed matrix read in place (rs=1, cs=lda)
 // and a row-major matrix read in place (rs=lda, cs=1). Rows are reached
 // from base registers holding rows 0, 3, 6, 9, 12 and 15 plus the row
@@ -60,22 +61,26 @@ func main() {
 		bc := acc + s.vecs // first broadcast register
 		vbytes := s.lanes * 4
 		w("")
-		w("// func %s(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, acc int, bias *float32)", s.name)
-		w("// B's steps are ldb floats apart; the kernel reads the first %d of each.", nr)
-		w("// %d×%d tile; %s0-%s%d accumulate, %s%d-%s%d hold B, %s%d-%s%d broadcast A.", s.mr, nr, s.reg, s.reg, acc-1, s.reg, breg, s.reg, breg+s.vecs-1, s.reg, bc, s.reg, bc+s.bcasts-1)
-		w("TEXT ·%s(SB), NOSPLIT, $0-80", s.name)
-		w("\tMOVQ k+0(FP), CX")
-		w("\tMOVQ a+8(FP), AX")
+		w("// func %s(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)", s.name)
+		w("// np tiles of %d×%d side by side: tile t reads B from b+t·bnext (steps ldb", s.mr, nr)
+		w("// floats apart, of which it reads the first %d) and writes C from c+t·%d.", nr, nr)
+		w("// %s0-%s%d accumulate, %s%d-%s%d hold B, %s%d-%s%d broadcast A.", s.reg, s.reg, acc-1, s.reg, breg, s.reg, breg+s.vecs-1, s.reg, bc, s.reg, bc+s.bcasts-1)
+		w("TEXT ·%s(SB), NOSPLIT, $0-96", s.name)
 		w("\tMOVQ rs+16(FP), R8")
 		w("\tSHLQ $2, R8")
 		w("\tMOVQ cs+24(FP), R9")
 		w("\tSHLQ $2, R9")
-		w("\tMOVQ b+32(FP), BX")
 		w("\tMOVQ ldb+40(FP), R14")
 		w("\tSHLQ $2, R14")
-		w("\tMOVQ c+48(FP), DX")
-		w("\tMOVQ ldc+56(FP), R13")
+		w("\tMOVQ ldc+64(FP), R13")
 		w("\tSHLQ $2, R13")
+		// One pass of the tile loop per tile; the running B, C and bias
+		// pointers live in their argument slots.
+		w("%stile:", s.name)
+		w("\tMOVQ k+0(FP), CX")
+		w("\tMOVQ a+8(FP), AX")
+		w("\tMOVQ b+32(FP), BX")
+		w("\tMOVQ c+56(FP), DX")
 		nb := (s.mr + 2) / 3
 		for i := 1; i < nb; i++ {
 			w("\tLEAQ (%s)(R8*2), %s", bases[i-1], bases[i])
@@ -123,11 +128,12 @@ func main() {
 		w("\tADDQ R14, BX")
 		w("\tDECQ CX")
 		w("\tJNZ %sloop", s.name)
+		// The loop leaves CX free for the store's mode and bias.
 		w("%sstore:", s.name)
-		w("\tMOVQ acc+64(FP), R9")
-		w("\tTESTQ R9, R9")
+		w("\tMOVQ acc+72(FP), CX")
+		w("\tTESTQ CX, CX")
 		w("\tJZ %soverwrite", s.name)
-		w("\tCMPQ R9, $1")
+		w("\tCMPQ CX, $1")
 		w("\tJNE %sbias", s.name)
 		for i := 0; i < s.mr; i++ {
 			for v := 0; v < s.vecs; v++ {
@@ -139,14 +145,13 @@ func main() {
 				w("\tADDQ R13, DX")
 			}
 		}
-		w("\tVZEROUPPER")
-		w("\tRET")
+		w("\tJMP %snext", s.name)
 		// acc == 2: the tile plus the bias row (nr values), stored; the
 		// B registers are free once the loop is done.
 		w("%sbias:", s.name)
-		w("\tMOVQ bias+72(FP), R9")
+		w("\tMOVQ bias+80(FP), CX")
 		for v := 0; v < s.vecs; v++ {
-			w("\tVMOVUPS %d(R9), %s%d", v*vbytes, s.reg, breg+v)
+			w("\tVMOVUPS %d(CX), %s%d", v*vbytes, s.reg, breg+v)
 		}
 		for i := 0; i < s.mr; i++ {
 			for v := 0; v < s.vecs; v++ {
@@ -158,8 +163,7 @@ func main() {
 				w("\tADDQ R13, DX")
 			}
 		}
-		w("\tVZEROUPPER")
-		w("\tRET")
+		w("\tJMP %snext", s.name)
 		w("%soverwrite:", s.name)
 		for i := 0; i < s.mr; i++ {
 			for v := 0; v < s.vecs; v++ {
@@ -169,6 +173,17 @@ func main() {
 				w("\tADDQ R13, DX")
 			}
 		}
+		// Next tile: B, C and the bias move on by a panel.
+		w("%snext:", s.name)
+		w("\tDECQ np+88(FP)")
+		w("\tJLE %sdone", s.name)
+		w("\tMOVQ bnext+48(FP), CX")
+		w("\tSHLQ $2, CX")
+		w("\tADDQ CX, b+32(FP)")
+		w("\tADDQ $%d, c+56(FP)", nr*4)
+		w("\tADDQ $%d, bias+80(FP)", nr*4)
+		w("\tJMP %stile", s.name)
+		w("%sdone:", s.name)
 		w("\tVZEROUPPER")
 		w("\tRET")
 	}

@@ -4,22 +4,24 @@
 
 #include "textflag.h"
 
-// func kernelAVX512x12(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, acc int, bias *float32)
-// B's steps are ldb floats apart; the kernel reads the first 32 of each.
-// 12×32 tile; Z0-Z23 accumulate, Z24-Z25 hold B, Z26-Z29 broadcast A.
-TEXT ·kernelAVX512x12(SB), NOSPLIT, $0-80
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), AX
+// func kernelAVX512x12(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
+// np tiles of 12×32 side by side: tile t reads B from b+t·bnext (steps ldb
+// floats apart, of which it reads the first 32) and writes C from c+t·32.
+// Z0-Z23 accumulate, Z24-Z25 hold B, Z26-Z29 broadcast A.
+TEXT ·kernelAVX512x12(SB), NOSPLIT, $0-96
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
 	SHLQ $2, R9
-	MOVQ b+32(FP), BX
 	MOVQ ldb+40(FP), R14
 	SHLQ $2, R14
-	MOVQ c+48(FP), DX
-	MOVQ ldc+56(FP), R13
+	MOVQ ldc+64(FP), R13
 	SHLQ $2, R13
+kernelAVX512x12tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+32(FP), BX
+	MOVQ c+56(FP), DX
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
 	LEAQ (R10)(R8*2), R11
@@ -99,10 +101,10 @@ kernelAVX512x12loop:
 	DECQ CX
 	JNZ kernelAVX512x12loop
 kernelAVX512x12store:
-	MOVQ acc+64(FP), R9
-	TESTQ R9, R9
+	MOVQ acc+72(FP), CX
+	TESTQ CX, CX
 	JZ kernelAVX512x12overwrite
-	CMPQ R9, $1
+	CMPQ CX, $1
 	JNE kernelAVX512x12bias
 	VADDPS 0(DX), Z0, Z0
 	VMOVUPS Z0, 0(DX)
@@ -163,12 +165,11 @@ kernelAVX512x12store:
 	VMOVUPS Z22, 0(DX)
 	VADDPS 64(DX), Z23, Z23
 	VMOVUPS Z23, 64(DX)
-	VZEROUPPER
-	RET
+	JMP kernelAVX512x12next
 kernelAVX512x12bias:
-	MOVQ bias+72(FP), R9
-	VMOVUPS 0(R9), Z24
-	VMOVUPS 64(R9), Z25
+	MOVQ bias+80(FP), CX
+	VMOVUPS 0(CX), Z24
+	VMOVUPS 64(CX), Z25
 	VADDPS Z24, Z0, Z0
 	VMOVUPS Z0, 0(DX)
 	VADDPS Z25, Z1, Z1
@@ -228,8 +229,7 @@ kernelAVX512x12bias:
 	VMOVUPS Z22, 0(DX)
 	VADDPS Z25, Z23, Z23
 	VMOVUPS Z23, 64(DX)
-	VZEROUPPER
-	RET
+	JMP kernelAVX512x12next
 kernelAVX512x12overwrite:
 	VMOVUPS Z0, 0(DX)
 	VMOVUPS Z1, 64(DX)
@@ -266,25 +266,37 @@ kernelAVX512x12overwrite:
 	ADDQ R13, DX
 	VMOVUPS Z22, 0(DX)
 	VMOVUPS Z23, 64(DX)
+kernelAVX512x12next:
+	DECQ np+88(FP)
+	JLE kernelAVX512x12done
+	MOVQ bnext+48(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, b+32(FP)
+	ADDQ $128, c+56(FP)
+	ADDQ $128, bias+80(FP)
+	JMP kernelAVX512x12tile
+kernelAVX512x12done:
 	VZEROUPPER
 	RET
 
-// func kernelAVX512x8(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, acc int, bias *float32)
-// B's steps are ldb floats apart; the kernel reads the first 32 of each.
-// 8×32 tile; Z0-Z15 accumulate, Z16-Z17 hold B, Z18-Z23 broadcast A.
-TEXT ·kernelAVX512x8(SB), NOSPLIT, $0-80
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), AX
+// func kernelAVX512x8(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
+// np tiles of 8×32 side by side: tile t reads B from b+t·bnext (steps ldb
+// floats apart, of which it reads the first 32) and writes C from c+t·32.
+// Z0-Z15 accumulate, Z16-Z17 hold B, Z18-Z23 broadcast A.
+TEXT ·kernelAVX512x8(SB), NOSPLIT, $0-96
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
 	SHLQ $2, R9
-	MOVQ b+32(FP), BX
 	MOVQ ldb+40(FP), R14
 	SHLQ $2, R14
-	MOVQ c+48(FP), DX
-	MOVQ ldc+56(FP), R13
+	MOVQ ldc+64(FP), R13
 	SHLQ $2, R13
+kernelAVX512x8tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+32(FP), BX
+	MOVQ c+56(FP), DX
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
 	LEAQ (R10)(R8*2), R11
@@ -341,10 +353,10 @@ kernelAVX512x8loop:
 	DECQ CX
 	JNZ kernelAVX512x8loop
 kernelAVX512x8store:
-	MOVQ acc+64(FP), R9
-	TESTQ R9, R9
+	MOVQ acc+72(FP), CX
+	TESTQ CX, CX
 	JZ kernelAVX512x8overwrite
-	CMPQ R9, $1
+	CMPQ CX, $1
 	JNE kernelAVX512x8bias
 	VADDPS 0(DX), Z0, Z0
 	VMOVUPS Z0, 0(DX)
@@ -385,12 +397,11 @@ kernelAVX512x8store:
 	VMOVUPS Z14, 0(DX)
 	VADDPS 64(DX), Z15, Z15
 	VMOVUPS Z15, 64(DX)
-	VZEROUPPER
-	RET
+	JMP kernelAVX512x8next
 kernelAVX512x8bias:
-	MOVQ bias+72(FP), R9
-	VMOVUPS 0(R9), Z16
-	VMOVUPS 64(R9), Z17
+	MOVQ bias+80(FP), CX
+	VMOVUPS 0(CX), Z16
+	VMOVUPS 64(CX), Z17
 	VADDPS Z16, Z0, Z0
 	VMOVUPS Z0, 0(DX)
 	VADDPS Z17, Z1, Z1
@@ -430,8 +441,7 @@ kernelAVX512x8bias:
 	VMOVUPS Z14, 0(DX)
 	VADDPS Z17, Z15, Z15
 	VMOVUPS Z15, 64(DX)
-	VZEROUPPER
-	RET
+	JMP kernelAVX512x8next
 kernelAVX512x8overwrite:
 	VMOVUPS Z0, 0(DX)
 	VMOVUPS Z1, 64(DX)
@@ -456,25 +466,37 @@ kernelAVX512x8overwrite:
 	ADDQ R13, DX
 	VMOVUPS Z14, 0(DX)
 	VMOVUPS Z15, 64(DX)
+kernelAVX512x8next:
+	DECQ np+88(FP)
+	JLE kernelAVX512x8done
+	MOVQ bnext+48(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, b+32(FP)
+	ADDQ $128, c+56(FP)
+	ADDQ $128, bias+80(FP)
+	JMP kernelAVX512x8tile
+kernelAVX512x8done:
 	VZEROUPPER
 	RET
 
-// func kernelAVX512x16n16(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, acc int, bias *float32)
-// B's steps are ldb floats apart; the kernel reads the first 16 of each.
-// 16×16 tile; Z0-Z15 accumulate, Z16-Z16 hold B, Z17-Z22 broadcast A.
-TEXT ·kernelAVX512x16n16(SB), NOSPLIT, $0-80
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), AX
+// func kernelAVX512x16n16(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
+// np tiles of 16×16 side by side: tile t reads B from b+t·bnext (steps ldb
+// floats apart, of which it reads the first 16) and writes C from c+t·16.
+// Z0-Z15 accumulate, Z16-Z16 hold B, Z17-Z22 broadcast A.
+TEXT ·kernelAVX512x16n16(SB), NOSPLIT, $0-96
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
 	SHLQ $2, R9
-	MOVQ b+32(FP), BX
 	MOVQ ldb+40(FP), R14
 	SHLQ $2, R14
-	MOVQ c+48(FP), DX
-	MOVQ ldc+56(FP), R13
+	MOVQ ldc+64(FP), R13
 	SHLQ $2, R13
+kernelAVX512x16n16tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+32(FP), BX
+	MOVQ c+56(FP), DX
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
 	LEAQ (R10)(R8*2), R11
@@ -531,10 +553,10 @@ kernelAVX512x16n16loop:
 	DECQ CX
 	JNZ kernelAVX512x16n16loop
 kernelAVX512x16n16store:
-	MOVQ acc+64(FP), R9
-	TESTQ R9, R9
+	MOVQ acc+72(FP), CX
+	TESTQ CX, CX
 	JZ kernelAVX512x16n16overwrite
-	CMPQ R9, $1
+	CMPQ CX, $1
 	JNE kernelAVX512x16n16bias
 	VADDPS 0(DX), Z0, Z0
 	VMOVUPS Z0, 0(DX)
@@ -583,11 +605,10 @@ kernelAVX512x16n16store:
 	ADDQ R13, DX
 	VADDPS 0(DX), Z15, Z15
 	VMOVUPS Z15, 0(DX)
-	VZEROUPPER
-	RET
+	JMP kernelAVX512x16n16next
 kernelAVX512x16n16bias:
-	MOVQ bias+72(FP), R9
-	VMOVUPS 0(R9), Z16
+	MOVQ bias+80(FP), CX
+	VMOVUPS 0(CX), Z16
 	VADDPS Z16, Z0, Z0
 	VMOVUPS Z0, 0(DX)
 	ADDQ R13, DX
@@ -635,8 +656,7 @@ kernelAVX512x16n16bias:
 	ADDQ R13, DX
 	VADDPS Z16, Z15, Z15
 	VMOVUPS Z15, 0(DX)
-	VZEROUPPER
-	RET
+	JMP kernelAVX512x16n16next
 kernelAVX512x16n16overwrite:
 	VMOVUPS Z0, 0(DX)
 	ADDQ R13, DX
@@ -669,25 +689,37 @@ kernelAVX512x16n16overwrite:
 	VMOVUPS Z14, 0(DX)
 	ADDQ R13, DX
 	VMOVUPS Z15, 0(DX)
+kernelAVX512x16n16next:
+	DECQ np+88(FP)
+	JLE kernelAVX512x16n16done
+	MOVQ bnext+48(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, b+32(FP)
+	ADDQ $64, c+56(FP)
+	ADDQ $64, bias+80(FP)
+	JMP kernelAVX512x16n16tile
+kernelAVX512x16n16done:
 	VZEROUPPER
 	RET
 
-// func kernelAVX2x6(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, acc int, bias *float32)
-// B's steps are ldb floats apart; the kernel reads the first 16 of each.
-// 6×16 tile; Y0-Y11 accumulate, Y12-Y13 hold B, Y14-Y15 broadcast A.
-TEXT ·kernelAVX2x6(SB), NOSPLIT, $0-80
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), AX
+// func kernelAVX2x6(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
+// np tiles of 6×16 side by side: tile t reads B from b+t·bnext (steps ldb
+// floats apart, of which it reads the first 16) and writes C from c+t·16.
+// Y0-Y11 accumulate, Y12-Y13 hold B, Y14-Y15 broadcast A.
+TEXT ·kernelAVX2x6(SB), NOSPLIT, $0-96
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
 	SHLQ $2, R9
-	MOVQ b+32(FP), BX
 	MOVQ ldb+40(FP), R14
 	SHLQ $2, R14
-	MOVQ c+48(FP), DX
-	MOVQ ldc+56(FP), R13
+	MOVQ ldc+64(FP), R13
 	SHLQ $2, R13
+kernelAVX2x6tile:
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+32(FP), BX
+	MOVQ c+56(FP), DX
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
 	VXORPS Y0, Y0, Y0
@@ -731,10 +763,10 @@ kernelAVX2x6loop:
 	DECQ CX
 	JNZ kernelAVX2x6loop
 kernelAVX2x6store:
-	MOVQ acc+64(FP), R9
-	TESTQ R9, R9
+	MOVQ acc+72(FP), CX
+	TESTQ CX, CX
 	JZ kernelAVX2x6overwrite
-	CMPQ R9, $1
+	CMPQ CX, $1
 	JNE kernelAVX2x6bias
 	VADDPS 0(DX), Y0, Y0
 	VMOVUPS Y0, 0(DX)
@@ -765,12 +797,11 @@ kernelAVX2x6store:
 	VMOVUPS Y10, 0(DX)
 	VADDPS 32(DX), Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	VZEROUPPER
-	RET
+	JMP kernelAVX2x6next
 kernelAVX2x6bias:
-	MOVQ bias+72(FP), R9
-	VMOVUPS 0(R9), Y12
-	VMOVUPS 32(R9), Y13
+	MOVQ bias+80(FP), CX
+	VMOVUPS 0(CX), Y12
+	VMOVUPS 32(CX), Y13
 	VADDPS Y12, Y0, Y0
 	VMOVUPS Y0, 0(DX)
 	VADDPS Y13, Y1, Y1
@@ -800,8 +831,7 @@ kernelAVX2x6bias:
 	VMOVUPS Y10, 0(DX)
 	VADDPS Y13, Y11, Y11
 	VMOVUPS Y11, 32(DX)
-	VZEROUPPER
-	RET
+	JMP kernelAVX2x6next
 kernelAVX2x6overwrite:
 	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
@@ -820,6 +850,16 @@ kernelAVX2x6overwrite:
 	ADDQ R13, DX
 	VMOVUPS Y10, 0(DX)
 	VMOVUPS Y11, 32(DX)
+kernelAVX2x6next:
+	DECQ np+88(FP)
+	JLE kernelAVX2x6done
+	MOVQ bnext+48(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, b+32(FP)
+	ADDQ $64, c+56(FP)
+	ADDQ $64, bias+80(FP)
+	JMP kernelAVX2x6tile
+kernelAVX2x6done:
 	VZEROUPPER
 	RET
 
