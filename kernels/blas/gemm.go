@@ -336,17 +336,48 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 }
 
 // macroKernel multiplies rows [i0, i0+rows) of op(A) for one K block by a
-// packed B block (kb×cols) into C (whose first row is row i0), one mr×nr
-// tile at a time; acc is the micro-kernel's (2: plus bias, whose first
-// value is column 0's). The A micro-panel stays in L1 while B micro-panels
-// stream from L2. Edge tiles go through a scratch tile computed by the same
-// micro-kernel, so every element sees the same sequence of operations
-// wherever tile boundaries fall.
+// B block (kb×cols) into C (whose first row is row i0), mr×nr tiles in
+// rows of tiles; acc is the micro-kernel's (2: plus bias, whose first
+// value is column 0's). Each row's A micro-panel stays in L1 while the B
+// micro-panels stream from L2. The full tiles go to the micro-kernel in one
+// call, which loops over them itself; edge tiles go through a scratch
+// tile computed by the same micro-kernel, so every element sees the same
+// sequence of operations wherever tile boundaries fall.
 func macroKernel(kern *microKernel, src aSource, i0 int, bsrc bSource, rows, cols, kb int, c []float32, ldc int, acc int, bias []float32, scratch []float32) {
 	mr, nr := kern.mr, kern.nr
 	tile, edge := scratch[:mr*nr], scratch[mr*nr:]
+	full, mt := cols/nr, rows/mr // full tiles in a row, rows of full height
+	if full > 0 && mt > 0 {
+		// The index expressions check that the kernel stays inside A, B,
+		// C and the bias.
+		var ap *float32
+		rs, cs, anext := 1, mr, mr*kb
+		if src.apack != nil {
+			o := (i0 / mr) * mr * kb // i0 is a whole number of panels
+			_ = src.apack[o+mt*mr*kb-1]
+			ap = &src.apack[o]
+		} else {
+			rs, cs, anext = src.rs, src.cs, mr*src.rs
+			_ = src.a[(i0+mt*mr-1)*src.rs+(src.p0+kb-1)*src.cs]
+			ap = &src.a[i0*src.rs+src.p0*src.cs]
+		}
+		_ = bsrc.b[(full-1)*bsrc.panel+(kb-1)*bsrc.ldb+nr-1]
+		_ = c[(mt*mr-1)*ldc+full*nr-1]
+		var bb *float32
+		if acc == 2 {
+			bb = &bias[:full*nr][0]
+		}
+		kern.fn(kb, ap, rs, cs, &bsrc.b[0], bsrc.ldb, bsrc.panel, &c[0], ldc, acc, bb, full, mt, anext)
+	}
 	for i := 0; i < rows; i += mr {
 		h := min(mr, rows-i)
+		jj := 0
+		if h == mr {
+			jj = full * nr // done above
+		}
+		if jj >= cols {
+			continue
+		}
 		var ap *float32
 		rs, cs := 1, mr
 		switch {
@@ -365,24 +396,12 @@ func macroKernel(kern *microKernel, src aSource, i0 int, bsrc bSource, rows, col
 		default:
 			ap, rs, cs = &src.a[(i0+i)*src.rs+src.p0*src.cs], src.rs, src.cs
 		}
-		// The full tiles of the row, in one kernel call; the slice
-		// expressions check that the kernel stays inside B, C and the bias.
-		jj := 0
-		if full := cols / nr; h == mr && full > 0 {
-			_ = bsrc.b[(full-1)*bsrc.panel+(kb-1)*bsrc.ldb+nr-1]
-			var bb *float32
-			if acc == 2 {
-				bb = &bias[:full*nr][0]
-			}
-			kern.fn(kb, ap, rs, cs, &bsrc.b[0], bsrc.ldb, bsrc.panel, &c[i*ldc : (i+mr-1)*ldc+full*nr][0], ldc, acc, bb, full)
-			jj = full * nr
-		}
 		// Edge tiles, one at a time through the scratch tile. bo steps
 		// through the B micro-panels (a running offset: jj/nr would
 		// divide by a variable on every tile).
 		for bo := (jj / nr) * bsrc.panel; jj < cols; jj, bo = jj+nr, bo+bsrc.panel {
 			w := min(nr, cols-jj)
-			kern.fn(kb, ap, rs, cs, &bsrc.b[bo], bsrc.ldb, bsrc.panel, &tile[0], nr, 0, nil, 1)
+			kern.fn(kb, ap, rs, cs, &bsrc.b[bo], bsrc.ldb, bsrc.panel, &tile[0], nr, 0, nil, 1, 1, 0)
 			for ii := range h {
 				dst := c[(i+ii)*ldc+jj : (i+ii)*ldc+jj+w]
 				srcRow := tile[ii*nr : ii*nr+w]

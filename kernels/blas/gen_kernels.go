@@ -3,13 +3,13 @@
 // gen_kernels writes kernel_amd64.s, the AVX-512 and AVX2 micro-kernels.
 // Run it with `go generate ./kernels/blas`.
 //
-// Every kernel computes np mr×nr tiles of C side by side, tile t from an A
-// operand addressed as A[i,p] = a[i*rs + p*cs] and a B micro-panel of k
-// steps of nr values, ldb apart (nr, or the packed step, for a packed
-// panel; B's row stride for a row-major B read in place), starting bnext
-// floats after tile t-1's:
+// Every kernel computes mt rows of np mr×nr tiles of C, tile (r, t) from
+// an A operand addressed as A[i,p] = a[r*anext + i*rs + p*cs] and a B
+// micro-panel of k steps of nr values, ldb apart (nr, or the packed step,
+// for a packed panel; B's row stride for a row-major B read in place),
+// starting bnext floats after tile t-1's:
 //
-//	C[i*ldc+t*nr+j] (+)= sum_{p<k} A[i,p] * b[t*bnext+p*ldb+j]
+//	C[(r*mr+i)*ldc+t*nr+j] (+)= sum_{p<k} A[i,p] * b[t*bnext+p*ldb+j]
 //
 // (acc 0 stores, 1 adds; 2 stores the sum plus bias[t*nr+j], a linear
 // layer's bias added as the tile is written), so one kernel serves packed A
@@ -61,11 +61,12 @@ func main() {
 		bc := acc + s.vecs // first broadcast register
 		vbytes := s.lanes * 4
 		w("")
-		w("// func %s(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)", s.name)
-		w("// np tiles of %d×%d side by side: tile t reads B from b+t·bnext (steps ldb", s.mr, nr)
-		w("// floats apart, of which it reads the first %d) and writes C from c+t·%d.", nr, nr)
+		w("// func %s(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np, mt, anext int)", s.name)
+		w("// mt rows of np tiles of %d×%d: tile (r, t) reads A from a+r·anext and B", s.mr, nr)
+		w("// from b+t·bnext (steps ldb floats apart, of which it reads the first %d)", nr)
+		w("// and writes C from c+r·%d·ldc+t·%d.", s.mr, nr)
 		w("// %s0-%s%d accumulate, %s%d-%s%d hold B, %s%d-%s%d broadcast A.", s.reg, s.reg, acc-1, s.reg, breg, s.reg, breg+s.vecs-1, s.reg, bc, s.reg, bc+s.bcasts-1)
-		w("TEXT ·%s(SB), NOSPLIT, $0-96", s.name)
+		w("TEXT ·%s(SB), NOSPLIT, $32-112", s.name)
 		w("\tMOVQ rs+16(FP), R8")
 		w("\tSHLQ $2, R8")
 		w("\tMOVQ cs+24(FP), R9")
@@ -74,13 +75,24 @@ func main() {
 		w("\tSHLQ $2, R14")
 		w("\tMOVQ ldc+64(FP), R13")
 		w("\tSHLQ $2, R13")
-		// One pass of the tile loop per tile; the running B, C and bias
-		// pointers live in their argument slots.
+		// One pass of the row loop per row of tiles, with the row's A and
+		// C in the argument slots a and c; one pass of the tile loop per
+		// tile, with the running B, C and bias pointers and the tiles
+		// left in locals.
+		w("%srow:", s.name)
+		w("\tMOVQ b+32(FP), CX")
+		w("\tMOVQ CX, bt-8(SP)")
+		w("\tMOVQ c+56(FP), CX")
+		w("\tMOVQ CX, ct-16(SP)")
+		w("\tMOVQ bias+80(FP), CX")
+		w("\tMOVQ CX, biast-24(SP)")
+		w("\tMOVQ np+88(FP), CX")
+		w("\tMOVQ CX, nt-32(SP)")
 		w("%stile:", s.name)
 		w("\tMOVQ k+0(FP), CX")
 		w("\tMOVQ a+8(FP), AX")
-		w("\tMOVQ b+32(FP), BX")
-		w("\tMOVQ c+56(FP), DX")
+		w("\tMOVQ bt-8(SP), BX")
+		w("\tMOVQ ct-16(SP), DX")
 		nb := (s.mr + 2) / 3
 		for i := 1; i < nb; i++ {
 			w("\tLEAQ (%s)(R8*2), %s", bases[i-1], bases[i])
@@ -149,7 +161,7 @@ func main() {
 		// acc == 2: the tile plus the bias row (nr values), stored; the
 		// B registers are free once the loop is done.
 		w("%sbias:", s.name)
-		w("\tMOVQ bias+80(FP), CX")
+		w("\tMOVQ biast-24(SP), CX")
 		for v := 0; v < s.vecs; v++ {
 			w("\tVMOVUPS %d(CX), %s%d", v*vbytes, s.reg, breg+v)
 		}
@@ -175,14 +187,24 @@ func main() {
 		}
 		// Next tile: B, C and the bias move on by a panel.
 		w("%snext:", s.name)
-		w("\tDECQ np+88(FP)")
-		w("\tJLE %sdone", s.name)
+		w("\tDECQ nt-32(SP)")
+		w("\tJLE %snextrow", s.name)
 		w("\tMOVQ bnext+48(FP), CX")
 		w("\tSHLQ $2, CX")
-		w("\tADDQ CX, b+32(FP)")
-		w("\tADDQ $%d, c+56(FP)", nr*4)
-		w("\tADDQ $%d, bias+80(FP)", nr*4)
+		w("\tADDQ CX, bt-8(SP)")
+		w("\tADDQ $%d, ct-16(SP)", nr*4)
+		w("\tADDQ $%d, biast-24(SP)", nr*4)
 		w("\tJMP %stile", s.name)
+		// Next row: A moves on by anext, C by mr rows.
+		w("%snextrow:", s.name)
+		w("\tDECQ mt+96(FP)")
+		w("\tJLE %sdone", s.name)
+		w("\tMOVQ anext+104(FP), CX")
+		w("\tSHLQ $2, CX")
+		w("\tADDQ CX, a+8(FP)")
+		w("\tIMUL3Q $%d, R13, CX", s.mr)
+		w("\tADDQ CX, c+56(FP)")
+		w("\tJMP %srow", s.name)
 		w("%sdone:", s.name)
 		w("\tVZEROUPPER")
 		w("\tRET")

@@ -9,16 +9,16 @@ import "golang.org/x/sys/cpu"
 // The micro-kernels are generated into kernel_amd64.s by gen_kernels.go.
 
 //go:noescape
-func kernelAVX512x12(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
+func kernelAVX512x12(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np, mt, anext int)
 
 //go:noescape
-func kernelAVX512x8(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
+func kernelAVX512x8(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np, mt, anext int)
 
 //go:noescape
-func kernelAVX512x16n16(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
+func kernelAVX512x16n16(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np, mt, anext int)
 
 //go:noescape
-func kernelAVX2x6(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
+func kernelAVX2x6(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np, mt, anext int)
 
 func asmKernels() []*microKernel {
 	var ks []*microKernel

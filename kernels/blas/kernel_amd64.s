@@ -4,11 +4,12 @@
 
 #include "textflag.h"
 
-// func kernelAVX512x12(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
-// np tiles of 12×32 side by side: tile t reads B from b+t·bnext (steps ldb
-// floats apart, of which it reads the first 32) and writes C from c+t·32.
+// func kernelAVX512x12(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np, mt, anext int)
+// mt rows of np tiles of 12×32: tile (r, t) reads A from a+r·anext and B
+// from b+t·bnext (steps ldb floats apart, of which it reads the first 32)
+// and writes C from c+r·12·ldc+t·32.
 // Z0-Z23 accumulate, Z24-Z25 hold B, Z26-Z29 broadcast A.
-TEXT ·kernelAVX512x12(SB), NOSPLIT, $0-96
+TEXT ·kernelAVX512x12(SB), NOSPLIT, $32-112
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
@@ -17,11 +18,20 @@ TEXT ·kernelAVX512x12(SB), NOSPLIT, $0-96
 	SHLQ $2, R14
 	MOVQ ldc+64(FP), R13
 	SHLQ $2, R13
+kernelAVX512x12row:
+	MOVQ b+32(FP), CX
+	MOVQ CX, bt-8(SP)
+	MOVQ c+56(FP), CX
+	MOVQ CX, ct-16(SP)
+	MOVQ bias+80(FP), CX
+	MOVQ CX, biast-24(SP)
+	MOVQ np+88(FP), CX
+	MOVQ CX, nt-32(SP)
 kernelAVX512x12tile:
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
-	MOVQ b+32(FP), BX
-	MOVQ c+56(FP), DX
+	MOVQ bt-8(SP), BX
+	MOVQ ct-16(SP), DX
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
 	LEAQ (R10)(R8*2), R11
@@ -167,7 +177,7 @@ kernelAVX512x12store:
 	VMOVUPS Z23, 64(DX)
 	JMP kernelAVX512x12next
 kernelAVX512x12bias:
-	MOVQ bias+80(FP), CX
+	MOVQ biast-24(SP), CX
 	VMOVUPS 0(CX), Z24
 	VMOVUPS 64(CX), Z25
 	VADDPS Z24, Z0, Z0
@@ -267,23 +277,33 @@ kernelAVX512x12overwrite:
 	VMOVUPS Z22, 0(DX)
 	VMOVUPS Z23, 64(DX)
 kernelAVX512x12next:
-	DECQ np+88(FP)
-	JLE kernelAVX512x12done
+	DECQ nt-32(SP)
+	JLE kernelAVX512x12nextrow
 	MOVQ bnext+48(FP), CX
 	SHLQ $2, CX
-	ADDQ CX, b+32(FP)
-	ADDQ $128, c+56(FP)
-	ADDQ $128, bias+80(FP)
+	ADDQ CX, bt-8(SP)
+	ADDQ $128, ct-16(SP)
+	ADDQ $128, biast-24(SP)
 	JMP kernelAVX512x12tile
+kernelAVX512x12nextrow:
+	DECQ mt+96(FP)
+	JLE kernelAVX512x12done
+	MOVQ anext+104(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, a+8(FP)
+	IMUL3Q $12, R13, CX
+	ADDQ CX, c+56(FP)
+	JMP kernelAVX512x12row
 kernelAVX512x12done:
 	VZEROUPPER
 	RET
 
-// func kernelAVX512x8(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
-// np tiles of 8×32 side by side: tile t reads B from b+t·bnext (steps ldb
-// floats apart, of which it reads the first 32) and writes C from c+t·32.
+// func kernelAVX512x8(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np, mt, anext int)
+// mt rows of np tiles of 8×32: tile (r, t) reads A from a+r·anext and B
+// from b+t·bnext (steps ldb floats apart, of which it reads the first 32)
+// and writes C from c+r·8·ldc+t·32.
 // Z0-Z15 accumulate, Z16-Z17 hold B, Z18-Z23 broadcast A.
-TEXT ·kernelAVX512x8(SB), NOSPLIT, $0-96
+TEXT ·kernelAVX512x8(SB), NOSPLIT, $32-112
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
@@ -292,11 +312,20 @@ TEXT ·kernelAVX512x8(SB), NOSPLIT, $0-96
 	SHLQ $2, R14
 	MOVQ ldc+64(FP), R13
 	SHLQ $2, R13
+kernelAVX512x8row:
+	MOVQ b+32(FP), CX
+	MOVQ CX, bt-8(SP)
+	MOVQ c+56(FP), CX
+	MOVQ CX, ct-16(SP)
+	MOVQ bias+80(FP), CX
+	MOVQ CX, biast-24(SP)
+	MOVQ np+88(FP), CX
+	MOVQ CX, nt-32(SP)
 kernelAVX512x8tile:
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
-	MOVQ b+32(FP), BX
-	MOVQ c+56(FP), DX
+	MOVQ bt-8(SP), BX
+	MOVQ ct-16(SP), DX
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
 	LEAQ (R10)(R8*2), R11
@@ -399,7 +428,7 @@ kernelAVX512x8store:
 	VMOVUPS Z15, 64(DX)
 	JMP kernelAVX512x8next
 kernelAVX512x8bias:
-	MOVQ bias+80(FP), CX
+	MOVQ biast-24(SP), CX
 	VMOVUPS 0(CX), Z16
 	VMOVUPS 64(CX), Z17
 	VADDPS Z16, Z0, Z0
@@ -467,23 +496,33 @@ kernelAVX512x8overwrite:
 	VMOVUPS Z14, 0(DX)
 	VMOVUPS Z15, 64(DX)
 kernelAVX512x8next:
-	DECQ np+88(FP)
-	JLE kernelAVX512x8done
+	DECQ nt-32(SP)
+	JLE kernelAVX512x8nextrow
 	MOVQ bnext+48(FP), CX
 	SHLQ $2, CX
-	ADDQ CX, b+32(FP)
-	ADDQ $128, c+56(FP)
-	ADDQ $128, bias+80(FP)
+	ADDQ CX, bt-8(SP)
+	ADDQ $128, ct-16(SP)
+	ADDQ $128, biast-24(SP)
 	JMP kernelAVX512x8tile
+kernelAVX512x8nextrow:
+	DECQ mt+96(FP)
+	JLE kernelAVX512x8done
+	MOVQ anext+104(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, a+8(FP)
+	IMUL3Q $8, R13, CX
+	ADDQ CX, c+56(FP)
+	JMP kernelAVX512x8row
 kernelAVX512x8done:
 	VZEROUPPER
 	RET
 
-// func kernelAVX512x16n16(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
-// np tiles of 16×16 side by side: tile t reads B from b+t·bnext (steps ldb
-// floats apart, of which it reads the first 16) and writes C from c+t·16.
+// func kernelAVX512x16n16(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np, mt, anext int)
+// mt rows of np tiles of 16×16: tile (r, t) reads A from a+r·anext and B
+// from b+t·bnext (steps ldb floats apart, of which it reads the first 16)
+// and writes C from c+r·16·ldc+t·16.
 // Z0-Z15 accumulate, Z16-Z16 hold B, Z17-Z22 broadcast A.
-TEXT ·kernelAVX512x16n16(SB), NOSPLIT, $0-96
+TEXT ·kernelAVX512x16n16(SB), NOSPLIT, $32-112
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
@@ -492,11 +531,20 @@ TEXT ·kernelAVX512x16n16(SB), NOSPLIT, $0-96
 	SHLQ $2, R14
 	MOVQ ldc+64(FP), R13
 	SHLQ $2, R13
+kernelAVX512x16n16row:
+	MOVQ b+32(FP), CX
+	MOVQ CX, bt-8(SP)
+	MOVQ c+56(FP), CX
+	MOVQ CX, ct-16(SP)
+	MOVQ bias+80(FP), CX
+	MOVQ CX, biast-24(SP)
+	MOVQ np+88(FP), CX
+	MOVQ CX, nt-32(SP)
 kernelAVX512x16n16tile:
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
-	MOVQ b+32(FP), BX
-	MOVQ c+56(FP), DX
+	MOVQ bt-8(SP), BX
+	MOVQ ct-16(SP), DX
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
 	LEAQ (R10)(R8*2), R11
@@ -607,7 +655,7 @@ kernelAVX512x16n16store:
 	VMOVUPS Z15, 0(DX)
 	JMP kernelAVX512x16n16next
 kernelAVX512x16n16bias:
-	MOVQ bias+80(FP), CX
+	MOVQ biast-24(SP), CX
 	VMOVUPS 0(CX), Z16
 	VADDPS Z16, Z0, Z0
 	VMOVUPS Z0, 0(DX)
@@ -690,23 +738,33 @@ kernelAVX512x16n16overwrite:
 	ADDQ R13, DX
 	VMOVUPS Z15, 0(DX)
 kernelAVX512x16n16next:
-	DECQ np+88(FP)
-	JLE kernelAVX512x16n16done
+	DECQ nt-32(SP)
+	JLE kernelAVX512x16n16nextrow
 	MOVQ bnext+48(FP), CX
 	SHLQ $2, CX
-	ADDQ CX, b+32(FP)
-	ADDQ $64, c+56(FP)
-	ADDQ $64, bias+80(FP)
+	ADDQ CX, bt-8(SP)
+	ADDQ $64, ct-16(SP)
+	ADDQ $64, biast-24(SP)
 	JMP kernelAVX512x16n16tile
+kernelAVX512x16n16nextrow:
+	DECQ mt+96(FP)
+	JLE kernelAVX512x16n16done
+	MOVQ anext+104(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, a+8(FP)
+	IMUL3Q $16, R13, CX
+	ADDQ CX, c+56(FP)
+	JMP kernelAVX512x16n16row
 kernelAVX512x16n16done:
 	VZEROUPPER
 	RET
 
-// func kernelAVX2x6(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np int)
-// np tiles of 6×16 side by side: tile t reads B from b+t·bnext (steps ldb
-// floats apart, of which it reads the first 16) and writes C from c+t·16.
+// func kernelAVX2x6(k int, a *float32, rs, cs int, b *float32, ldb, bnext int, c *float32, ldc int, acc int, bias *float32, np, mt, anext int)
+// mt rows of np tiles of 6×16: tile (r, t) reads A from a+r·anext and B
+// from b+t·bnext (steps ldb floats apart, of which it reads the first 16)
+// and writes C from c+r·6·ldc+t·16.
 // Y0-Y11 accumulate, Y12-Y13 hold B, Y14-Y15 broadcast A.
-TEXT ·kernelAVX2x6(SB), NOSPLIT, $0-96
+TEXT ·kernelAVX2x6(SB), NOSPLIT, $32-112
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
@@ -715,11 +773,20 @@ TEXT ·kernelAVX2x6(SB), NOSPLIT, $0-96
 	SHLQ $2, R14
 	MOVQ ldc+64(FP), R13
 	SHLQ $2, R13
+kernelAVX2x6row:
+	MOVQ b+32(FP), CX
+	MOVQ CX, bt-8(SP)
+	MOVQ c+56(FP), CX
+	MOVQ CX, ct-16(SP)
+	MOVQ bias+80(FP), CX
+	MOVQ CX, biast-24(SP)
+	MOVQ np+88(FP), CX
+	MOVQ CX, nt-32(SP)
 kernelAVX2x6tile:
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
-	MOVQ b+32(FP), BX
-	MOVQ c+56(FP), DX
+	MOVQ bt-8(SP), BX
+	MOVQ ct-16(SP), DX
 	LEAQ (AX)(R8*2), R10
 	ADDQ R8, R10
 	VXORPS Y0, Y0, Y0
@@ -799,7 +866,7 @@ kernelAVX2x6store:
 	VMOVUPS Y11, 32(DX)
 	JMP kernelAVX2x6next
 kernelAVX2x6bias:
-	MOVQ bias+80(FP), CX
+	MOVQ biast-24(SP), CX
 	VMOVUPS 0(CX), Y12
 	VMOVUPS 32(CX), Y13
 	VADDPS Y12, Y0, Y0
@@ -851,14 +918,23 @@ kernelAVX2x6overwrite:
 	VMOVUPS Y10, 0(DX)
 	VMOVUPS Y11, 32(DX)
 kernelAVX2x6next:
-	DECQ np+88(FP)
-	JLE kernelAVX2x6done
+	DECQ nt-32(SP)
+	JLE kernelAVX2x6nextrow
 	MOVQ bnext+48(FP), CX
 	SHLQ $2, CX
-	ADDQ CX, b+32(FP)
-	ADDQ $64, c+56(FP)
-	ADDQ $64, bias+80(FP)
+	ADDQ CX, bt-8(SP)
+	ADDQ $64, ct-16(SP)
+	ADDQ $64, biast-24(SP)
 	JMP kernelAVX2x6tile
+kernelAVX2x6nextrow:
+	DECQ mt+96(FP)
+	JLE kernelAVX2x6done
+	MOVQ anext+104(FP), CX
+	SHLQ $2, CX
+	ADDQ CX, a+8(FP)
+	IMUL3Q $6, R13, CX
+	ADDQ CX, c+56(FP)
+	JMP kernelAVX2x6row
 kernelAVX2x6done:
 	VZEROUPPER
 	RET
