@@ -24,3 +24,20 @@ func adamVec(w, g, m, v []float32, k *adamConsts) int {
 // useAVX512 selects the assembly loop; tests turn it off to check that
 // both paths give the same bits.
 var useAVX512 = cpu.X86.HasAVX512F
+
+// sumSquaresAVX512 is in sumsq_amd64.s.
+//
+//go:noescape
+func sumSquaresAVX512(x *float32, n int, s *[8]float64)
+
+// sumSquaresVec adds the squares of the first multiple of 8 elements of x
+// into the partial sums s with AVX-512 and returns how many it did (0
+// without AVX-512).
+func sumSquaresVec(x []float32, s *[8]float64) int {
+	n := len(x) &^ 7
+	if n == 0 || !useAVX512 {
+		return 0
+	}
+	sumSquaresAVX512(&x[0], n, s)
+	return n
+}
