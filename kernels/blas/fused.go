@@ -49,6 +49,20 @@ func PackB(dst []float32, transB bool, k, n int, alpha float32, b []float32, ldb
 // false C is overwritten. It runs on the calling goroutine and allocates
 // nothing once warmed up.
 func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bool, c []float32, ldc int) {
+	mulPacked("MulPacked", m, n, k, a, rs, cs, bp, accumulate, nil, c, ldc)
+}
+
+// MulPackedBias is MulPacked with C overwritten by A·B + bias (n values,
+// added to every row as each tile is stored, as GemmBias does): the same
+// bits as GemmBias for the same product.
+func MulPackedBias(m, n, k int, a []float32, rs, cs int, bp, bias []float32, c []float32, ldc int) {
+	if len(bias) < n {
+		panic(fmt.Sprintf("blas.MulPackedBias: bias has %d values, C has %d columns", len(bias), n))
+	}
+	mulPacked("MulPackedBias", m, n, k, a, rs, cs, bp, false, bias[:n], c, ldc)
+}
+
+func mulPacked(op string, m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bool, bias []float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -60,29 +74,35 @@ func MulPacked(m, n, k int, a []float32, rs, cs int, bp []float32, accumulate bo
 	nPad := (n + nr - 1) / nr * nr // the packed layout's width, whichever kernel reads it
 	kern = kern.forWidth(n)        // e.g. head dim 16: no FMAs spent on the padding
 	if k == 0 {
-		if !accumulate {
+		switch {
+		case bias != nil:
+			fillRows(m, bias, c, ldc)
+		case !accumulate:
 			scaleC(m, n, 0, c, ldc)
 		}
 		return
 	}
 	if need := (m-1)*rs + (k-1)*cs + 1; rs < 0 || cs < 0 || len(a) < need {
-		panic(fmt.Sprintf("blas.MulPacked: A is %d×%d with strides (%d, %d) and needs %d elements, has %d", m, k, rs, cs, need, len(a)))
+		panic(fmt.Sprintf("blas.%s: A is %d×%d with strides (%d, %d) and needs %d elements, has %d", op, m, k, rs, cs, need, len(a)))
 	}
 	if need := PackedBLen(k, n); len(bp) < need {
-		panic(fmt.Sprintf("blas.MulPacked: packed B for %d×%d needs %d elements, has %d", k, n, need, len(bp)))
+		panic(fmt.Sprintf("blas.%s: packed B for %d×%d needs %d elements, has %d", op, k, n, need, len(bp)))
 	}
 	if ldc < n || len(c) < (m-1)*ldc+n {
-		panic(fmt.Sprintf("blas.MulPacked: C is %d×%d with leading dimension %d and needs %d elements, has %d", m, n, ldc, (m-1)*ldc+n, len(c)))
+		panic(fmt.Sprintf("blas.%s: C is %d×%d with leading dimension %d and needs %d elements, has %d", op, m, n, ldc, (m-1)*ldc+n, len(c)))
 	}
 	sp := getScratch(scratchLen(kern))
 	scratch := *sp
 	acc := 0
-	if accumulate {
+	switch {
+	case bias != nil:
+		acc = 2
+	case accumulate:
 		acc = 1
 	}
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
-		macroKernel(kern, aSource{a: a, rs: rs, cs: cs, p0: p0}, 0, bSource{b: bp[nPad*p0:], ldb: kern.bstep(), panel: kern.bstep() * kb}, m, n, kb, c, ldc, acc, nil, scratch)
+		macroKernel(kern, aSource{a: a, rs: rs, cs: cs, p0: p0}, 0, bSource{b: bp[nPad*p0:], ldb: kern.bstep(), panel: kern.bstep() * kb}, m, n, kb, c, ldc, acc, bias, scratch)
 		acc = 1
 	}
 	putScratch(sp)

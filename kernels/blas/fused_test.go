@@ -107,3 +107,37 @@ func TestHalfKernelMatchesFullWidth(t *testing.T) {
 		}
 	})
 }
+
+// MulPackedBias gives GemmBias's bits for the same product (Y = X·Wᵀ + b,
+// W packed transposed), over one and several K blocks, edges of every
+// tile size, and on a column range of the packed B: the panels of columns
+// j0 on, j0 a multiple of nr, when K is one block (a linear layer's
+// output computed head by head).
+func TestMulPackedBias(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		_, nr, kc := Panel()
+		for _, s := range [][3]int{{1, 1, 1}, {13, 33, 7}, {256, 96, 128}, {37, 70, 500}, {8, 16, 0}} {
+			m, n, k := s[0], s[1], s[2]
+			name := fmt.Sprintf("m=%d/n=%d/k=%d", m, n, k)
+			a := kerneltest.Rand(1, max(m*k, 1), 1)
+			w := kerneltest.Rand(2, max(n*k, 1), 1)
+			bias := kerneltest.Rand(3, n, 1)
+			want := make([]float32, m*n)
+			GemmBias(false, true, m, n, k, 1, a, k, w, k, bias, want, n)
+			bp := make([]float32, PackedBLen(k, n))
+			PackB(bp, true, k, n, 1, w, k)
+			got := kerneltest.Rand(4, m*n, 1) // overwritten
+			MulPackedBias(m, n, k, a, k, 1, bp, bias, got, n)
+			kerneltest.Identical(t, name, got, want)
+			if k > kc || n <= nr {
+				continue
+			}
+			// Columns nr on alone, from the same packing.
+			part := make([]float32, m*(n-nr))
+			MulPackedBias(m, n-nr, k, a, k, 1, bp[nr*k:], bias[nr:], part, n-nr)
+			for i := range m {
+				kerneltest.Identical(t, name+"/columns from nr", part[i*(n-nr):(i+1)*(n-nr)], want[i*n+nr:(i+1)*n])
+			}
+		}
+	})
+}
