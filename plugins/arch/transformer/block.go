@@ -71,7 +71,7 @@ func (m *model) newBlock(s *stack, l, layer, drop int) *block {
 		fcpW: m.newParam(n("mlp.c_proj.weight"), false, c, f), fcpB: m.newParam(n("mlp.c_proj.bias"), true, c),
 	}
 	bl.ln1, bl.ln1Mu, bl.ln1Rs = m.act(s, 1, bs, t, c), m.act(s, 1, bs, t), m.act(s, 1, bs, t)
-	bl.qkv = m.act(s, 1, bs, t, qkvw)
+	bl.qkv = m.act(s, 1, bs, t, qkvw) // and dqkv: untouched when the projection runs head by head (qkvheads.go)
 	bl.q, bl.k, bl.v = m.act(s, 2, bs, h, t, d), m.act(s, 2, bs, kvh, t, d), m.act(s, 2, bs, kvh, t, d)
 	bl.atty, bl.res1, bl.mask1 = m.act(s, 1, bs, t, c), m.act(s, 1, bs, t, c), m.act(s, 1, bs, t, c)
 	bl.ln2, bl.ln2Mu, bl.ln2Rs = m.act(s, 1, bs, t, c), m.act(s, 1, bs, t), m.act(s, 1, bs, t)
@@ -104,8 +104,12 @@ func (m *model) blockForward(s *stack, bl *block, in *tensor.Tensor) error {
 	hp := &m.hp
 	var e firstErr
 	e.do(nn.LayerNormForward(bl.ln1, bl.ln1Mu, bl.ln1Rs, in, bl.ln1W.v, bl.ln1B.v, hp.lnEps))
-	e.do(nn.LinearForward(bl.qkv, bl.ln1, bl.qkvW.v, bl.qkvB.v))
-	e.do(m.splitBlockQKV(bl.q, bl.k, bl.v, bl.qkv)) // (B, T, (H+2·KVH)·D) → (B, H, T, D), 2 × (B, KVH, T, D)
+	if e.err == nil && m.qkvHeadsOK() {
+		m.qkvHeadsForward(bl) // straight into (B, H, T, D), 2 × (B, KVH, T, D)
+	} else {
+		e.do(nn.LinearForward(bl.qkv, bl.ln1, bl.qkvW.v, bl.qkvB.v))
+		e.do(m.splitBlockQKV(bl.q, bl.k, bl.v, bl.qkv)) // (B, T, (H+2·KVH)·D) → (B, H, T, D), 2 × (B, KVH, T, D)
+	}
 	if m.hp.rope {
 		e.do(attention.RotaryForward(bl.q, m.ropeCos, m.ropeSin))
 		e.do(attention.RotaryForward(bl.k, m.ropeCos, m.ropeSin))
@@ -215,8 +219,12 @@ func (m *model) blockBackward(s *stack, bl *block, in, din *tensor.Tensor) error
 		e.do(attention.RotaryBackward(bl.dkRot, m.ropeCos, m.ropeSin))
 		dq, dk = bl.dqRot, bl.dkRot
 	}
-	e.do(m.splitBlockQKVBackward(bl.dqkv, dq, dk, dv))
-	e.do(nn.LinearBackwardTo(bl.dln1, bl.qkvW.g, bl.qkvB.g, bl.dqkv, bl.ln1, bl.qkvW.v))
+	if e.err == nil && m.qkvHeadsOK() {
+		m.qkvHeadsBackward(bl, dq, dk, dv)
+	} else {
+		e.do(m.splitBlockQKVBackward(bl.dqkv, dq, dk, dv))
+		e.do(nn.LinearBackwardTo(bl.dln1, bl.qkvW.g, bl.qkvB.g, bl.dqkv, bl.ln1, bl.qkvW.v))
+	}
 	e.do(nn.LayerNormBackward(din, bl.ln1W.g, bl.ln1B.g, bl.dln1, in, bl.ln1W.v, bl.ln1Mu, bl.ln1Rs))
 	if e.err != nil {
 		return errorf("%s backward: %w", bl.label(s), e.err)

@@ -7,12 +7,14 @@ import (
 	"github.com/attnlab/attnlab/plugins/sdk"
 )
 
-// version 1.2.1: the gradient norm sums each parameter's squares in eight
-// partial sums (optim.SumSquares), which moves its last bits, and with
-// them clipping's.
+// version 1.3.0: the self-attention's input projection runs head by head
+// (qkvheads.go), whose backward sums c_attn's gradients in another order
+// (last bits). 1.2.1: the gradient norm sums each parameter's squares in
+// eight partial sums (optim.SumSquares), which moves its last bits, and
+// with them clipping's.
 const (
 	name    = "transformer"
-	version = "1.2.1"
+	version = "1.3.0"
 )
 
 // The model shapes of the "shape" parameter.

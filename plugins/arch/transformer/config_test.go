@@ -14,7 +14,7 @@ import (
 
 func TestDescribe(t *testing.T) {
 	d := New().Describe()
-	if d.Kind != sdk.KindArchitecture || d.Name != "transformer" || d.Version != "1.2.1" {
+	if d.Kind != sdk.KindArchitecture || d.Name != "transformer" || d.Version != "1.3.0" {
 		t.Fatalf("Describe: %+v", d)
 	}
 	cfg, err := d.Resolve(nil)

@@ -19,6 +19,7 @@ func New() sdk.Architecture { return &model{} }
 // resized (see view) per Forward.
 type model struct {
 	zero zeroJob // Backward's zeroing of the activation gradients
+	qkv  qkvJob  // the self-attention projections, head by head (qkvheads.go)
 	hp   hparams
 	attn sdk.AttentionLayers
 	// paddingMask is whether attn accepts a key-padding mask.
