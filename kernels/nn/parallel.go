@@ -220,6 +220,10 @@ func runElem(j *elemJob) {
 
 func (j *elemJob) Run(part int) {
 	lo, hi := j.bounds(part)
+	if j.set && j.kind == geluTanhBwd {
+		vmath.GELUTanhGradTo(j.d[lo:hi], j.x[lo:hi], j.y[lo:hi]) // no clearing pass
+		return
+	}
 	if j.set {
 		clear(j.d[lo:hi])
 	}

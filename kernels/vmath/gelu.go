@@ -58,6 +58,14 @@ func GELUTanhGrad(dx, x, dy []float32) {
 	geluTanhGradImpl(dx, x, dy)
 }
 
+// GELUTanhGradTo is GELUTanhGrad with dx overwritten: the bits of
+// clearing dx and accumulating, without the clearing pass or reading dx
+// on the AVX-512 path.
+func GELUTanhGradTo(dx, x, dy []float32) {
+	dx, dy = dx[:len(x)], dy[:len(x)]
+	geluTanhGradToImpl(dx, x, dy)
+}
+
 // clampMag returns v with its magnitude limited to geluGradClamp, keeping
 // its sign and passing NaN through. It works on the bits: the one unsigned
 // comparison (9 < |v| <= Inf, by wrap-around) compiles to a conditional

@@ -10,7 +10,7 @@ package vmath
 func geluTanhAVX512(dst, x *float32, n int)
 
 //go:noescape
-func geluTanhGradAVX512(dx, x, dy *float32, n int)
+func geluTanhGradAVX512(dx, x, dy *float32, n int, set bool)
 
 //go:noescape
 func geluTanhAVX2(dst, x *float32, n int)
@@ -39,9 +39,11 @@ const (
 )
 
 func geluTanhImpl(dst, x []float32)        { geluVec(formTanh, dst, x) }
-func geluTanhGradImpl(dx, x, dy []float32) { geluGradVec(formTanh, dx, x, dy) }
-func geluErfImpl(dst, x []float32)         { geluVec(formErf, dst, x) }
-func geluErfGradImpl(dx, x, dy []float32)  { geluGradVec(formErf, dx, x, dy) }
+func geluTanhGradImpl(dx, x, dy []float32) { geluGradVec(formTanh, dx, x, dy, false) }
+
+func geluTanhGradToImpl(dx, x, dy []float32) { geluGradVec(formTanh, dx, x, dy, true) }
+func geluErfImpl(dst, x []float32)           { geluVec(formErf, dst, x) }
+func geluErfGradImpl(dx, x, dy []float32)    { geluGradVec(formErf, dx, x, dy, false) }
 
 // geluVec runs blocks of 16 (AVX-512 only), then of 8, and the last few
 // elements through the 8-lane kernel in a zero-padded buffer, so that an
@@ -85,8 +87,13 @@ func gelu8(f geluForm, dst, x *float32, n int) {
 	}
 }
 
-// geluGradVec splits the work as geluVec does.
-func geluGradVec(f geluForm, dx, x, dy []float32) {
+// geluGradVec splits the work as geluVec does. With set (tanh form only)
+// dx is overwritten, with the bits of clearing it and accumulating.
+func geluGradVec(f geluForm, dx, x, dy []float32, set bool) {
+	if set && (impl != pathAVX512 || f != formTanh) {
+		clear(dx)
+		set = false
+	}
 	if impl == pathGo {
 		if f == formErf {
 			geluErfGo(nil, dx, x, dy)
@@ -101,9 +108,12 @@ func geluGradVec(f geluForm, dx, x, dy []float32) {
 			if f == formErf {
 				geluErfGradAVX512(&dx[0], &x[0], &dy[0], n)
 			} else {
-				geluTanhGradAVX512(&dx[0], &x[0], &dy[0], n)
+				geluTanhGradAVX512(&dx[0], &x[0], &dy[0], n, set)
 			}
 		}
+	}
+	if set {
+		clear(dx[n:]) // the tail accumulates
 	}
 	if k := (len(x) - n) &^ 7; k > 0 {
 		geluGrad8(f, &dx[n], &x[n], &dy[n], k)

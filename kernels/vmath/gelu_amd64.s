@@ -51,14 +51,16 @@ gtdone:
 	VZEROUPPER
 	RET
 
-// func geluTanhGradAVX512(dx, x, dy *float32, n int)
+// func geluTanhGradAVX512(dx, x, dy *float32, n int, set bool)
 // dx[i] += GELU'(x[i])·dy[i] for i < n (n a multiple of 16), with x
-// clamped to [-9, 9].
-TEXT ·geluTanhGradAVX512(SB), NOSPLIT, $0-32
+// clamped to [-9, 9]; with set, dx[i] = 0 + GELU'(x[i])·dy[i] (the bits
+// of clearing dx first) without reading dx.
+TEXT ·geluTanhGradAVX512(SB), NOSPLIT, $0-33
 	MOVQ dx+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ dy+16(FP), R8
 	MOVQ n+24(FP), CX
+	MOVBQZX set+32(FP), DX
 	EXPCONSTS
 	GELUCONSTS
 	MOVL $0xc1100000, AX // -9
@@ -85,7 +87,11 @@ ggloop:
 	VMULPS Z1, Z0, Z0         // e·s = 1 - s
 	VMULPS Z13, Z0, Z0        // nt·(e·s)
 	VFNMADD213PS Z1, Z1, Z0   // s - nt·(e·s)·s
+	VPXORD Z2, Z2, Z2
+	TESTQ DX, DX
+	JNZ ggset
 	VMOVUPS (DI), Z2
+ggset:
 	VFMADD231PS (R8), Z0, Z2
 	VMOVUPS Z2, (DI)
 	ADDQ $64, SI

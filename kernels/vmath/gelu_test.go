@@ -338,3 +338,26 @@ func BenchmarkGELU(b *testing.B) {
 		}
 	}
 }
+
+// GELUTanhGradTo gives the bits of clearing dx and accumulating, on every
+// path, at lengths around every block size, ignoring what dx held (NaN
+// included), with gradients that round to zero of either sign.
+func TestGELUTanhGradTo(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		for _, n := range append(lengths, 64, 100, 333, 1000) {
+			x, dy := kerneltest.Rand(1, n, 3), kerneltest.Rand(2, n, 1)
+			if n > 2 {
+				x[0], dy[0] = -8, -1e-38 // GELU'(-8)·dy rounds to -0
+				dy[1] = 0
+			}
+			want := make([]float32, n)
+			GELUTanhGrad(want, x, dy)
+			got := make([]float32, n)
+			for i := range got {
+				got[i] = float32(math.NaN())
+			}
+			GELUTanhGradTo(got, x, dy)
+			kerneltest.Identical(t, fmt.Sprintf("n=%d", n), got, want)
+		}
+	})
+}
