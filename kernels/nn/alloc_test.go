@@ -67,6 +67,7 @@ func TestKernelsAllocateNothing(t *testing.T) {
 		{"LogSoftmaxBackward", func() error { return LogSoftmaxBackward(dx, out, dy) }},
 		{"CrossEntropyForward", func() error { _, _, err := CrossEntropyForward(losses, probs, logits, targets, -100); return err }},
 		{"CrossEntropyBackward", func() error { return CrossEntropyBackward(dlogits, probs, targets, -100, 1) }},
+		{"CrossEntropyLoss", func() error { _, _, err := CrossEntropyLoss(losses, dlogits, logits, targets, -100, 1); return err }},
 		{"DropoutForward", func() error { return DropoutForward(out, mask, x, 0.1, r) }},
 		{"DropoutBackward", func() error { return DropoutBackward(dx, mask, dy) }},
 		{"ResidualForward", func() error { return ResidualForward(out, x, y) }},

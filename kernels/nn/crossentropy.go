@@ -91,6 +91,79 @@ func CrossEntropyBackward(dlogits, probs *tensor.Tensor, targets []int32, ignore
 	return nil
 }
 
+// CrossEntropyLoss is CrossEntropyForward then CrossEntropyBackward into
+// a zeroed dlogits, in one pass over each row and without caching the
+// probabilities (an objective's usual pair of calls):
+//
+//	losses   (N..) or (N) flattened, as CrossEntropyForward's
+//	dlogits  (N.., V)  overwritten: dloss/count · (softmax(logits[r]) - onehot(targets[r])),
+//	                   zero in rows whose target is ignoreIndex
+//
+// It returns the mean loss and count as CrossEntropyForward does, with the
+// same bits in every output as the two calls (each row's probabilities
+// are computed and scaled alike, then scaled by dloss/count where the
+// backward would add them to zero). dlogits may alias logits. Bad targets
+// are reported as in the forward, before anything is written.
+func CrossEntropyLoss(losses, dlogits, logits *tensor.Tensor, targets []int32, ignoreIndex int32, dloss float32) (mean float32, count int, err error) {
+	chk := tensor.Check("nn.CrossEntropyLoss").Add("losses", losses).Add("dlogits", dlogits).Add("logits", logits)
+	atLeast1D(chk, "logits", logits)
+	same(chk, "dlogits", dlogits, "logits", logits)
+	rowStats(chk, "losses", losses, "logits", logits)
+	if err := chk.Err(); err != nil {
+		return 0, 0, err
+	}
+	if err := checkTargets("nn.CrossEntropyLoss", "logits", logits, targets, ignoreIndex); err != nil {
+		return 0, 0, err
+	}
+	for _, t := range targets {
+		if t != ignoreIndex {
+			count++
+		}
+	}
+	var scale float32
+	if count > 0 {
+		scale = dloss / float32(count)
+	}
+	j := rowJobs.Get()
+	*j = rowJob{kind: crossEntropyLoss, c: logits.Cols(), inp: logits.Data, dinp: dlogits.Data,
+		losses: losses.Data, targets: targets, ignore: ignoreIndex, scale: scale}
+	runRows(j, logits.Rows())
+	if count == 0 {
+		return 0, 0, nil
+	}
+	// The mean, serially in row order whatever the split.
+	var total float64
+	for r, t := range targets {
+		if t != ignoreIndex {
+			total += float64(losses.Data[r])
+		}
+	}
+	return float32(total / float64(count)), count, nil
+}
+
+// crossEntropyLoss sets the losses and logit gradients of rows [lo, hi):
+// crossEntropyForward's operations with the probabilities written to
+// dinp, then crossEntropyBackward's onto zero.
+func (j *rowJob) crossEntropyLoss(lo, hi int) {
+	v := j.c
+	for r := lo; r < hi; r++ {
+		x, d := j.inp[r*v:(r+1)*v], j.dinp[r*v:(r+1)*v]
+		t := j.targets[r]
+		if t == j.ignore {
+			j.losses[r] = 0
+			clear(d)
+			continue
+		}
+		xt := x[t] // read before d overwrites it when dlogits aliases logits
+		m := vmath.Max(x)
+		s := vmath.ExpSubSum(d, x, m)
+		vmath.Scale(d, 1/s)
+		j.losses[r] = float32(math.Log(float64(s))) + (m - xt)
+		vmath.Scale(d, j.scale) // 0 + scale·p: the product, rounded once
+		d[t] -= j.scale
+	}
+}
+
 // crossEntropyForward sets the probabilities and losses of rows [lo, hi).
 func (j *rowJob) crossEntropyForward(lo, hi int) {
 	v := j.c

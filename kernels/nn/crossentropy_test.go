@@ -133,3 +133,54 @@ func TestCrossEntropyBadTargets(t *testing.T) {
 		checkUntouched(t, "dlogits", dlogits, 9)
 	}
 }
+
+// CrossEntropyLoss gives the bits of CrossEntropyForward followed by
+// CrossEntropyBackward into a zeroed gradient: losses, mean, count and
+// gradient, with ignored rows, a confident row, a scale other than 1, all
+// rows ignored, over a dlogits holding garbage, and aliasing the logits.
+func TestCrossEntropyLossSameBitsAsTwoCalls(t *testing.T) {
+	for i, shape := range softmaxShapes {
+		for _, allIgnored := range []bool{false, true} {
+			n, v := rowsCols(shape)
+			logits := randT(uint64(i), 3, shape...)
+			logits.Data[0] += 200
+			targets := ceTargets(uint64(i), n, v, ignore)
+			if allIgnored {
+				for r := range targets {
+					targets[r] = ignore
+				}
+			}
+			name := shapeName(shape...)
+			wantLosses, probs, wantD := filled(9, lead(shape)...), filled(9, shape...), filled(0, shape...)
+			wantMean, wantCount, err := CrossEntropyForward(wantLosses, probs, logits, targets, ignore)
+			must(t, err)
+			must(t, CrossEntropyBackward(wantD, probs, targets, ignore, 0.7))
+			losses, d := filled(9, lead(shape)...), filled(float32(math.NaN()), shape...)
+			mean, count, err := CrossEntropyLoss(losses, d, logits, targets, ignore, 0.7)
+			must(t, err)
+			if count != wantCount {
+				t.Errorf("%s: count %d, want %d", name, count, wantCount)
+			}
+			kerneltest.Identical(t, "mean "+name, []float32{mean}, []float32{wantMean})
+			kerneltest.Identical(t, "losses "+name, losses.Data, wantLosses.Data)
+			kerneltest.Identical(t, "dlogits "+name, d.Data, wantD.Data)
+			in := clone(logits)
+			_, _, err = CrossEntropyLoss(losses, in, in, targets, ignore, 0.7)
+			must(t, err)
+			kerneltest.Identical(t, "dlogits aliasing logits "+name, in.Data, wantD.Data)
+		}
+	}
+	// Bad input writes nothing.
+	logits, d := randT(1, 1, 2, 5), filled(3, 2, 5)
+	if _, _, err := CrossEntropyLoss(filled(0, 2), d, logits, []int32{1, 7}, ignore, 1); err == nil || !strings.Contains(err.Error(), "targets[1] = 7") {
+		t.Errorf("target out of range: got error %v", err)
+	}
+	checkUntouched(t, "dlogits after a bad target", d, 3)
+	if _, _, err := CrossEntropyLoss(filled(0, 2), filled(0, 2, 4), logits, []int32{1, 2}, ignore, 1); err == nil || !strings.Contains(err.Error(), "dlogits") {
+		t.Errorf("dlogits of the wrong shape: got error %v", err)
+	}
+}
+
+func clone(x *tensor.Tensor) *tensor.Tensor {
+	return &tensor.Tensor{Shape: append([]int(nil), x.Shape...), Data: append([]float32(nil), x.Data...)}
+}

@@ -136,6 +136,7 @@ const (
 	logSoftmaxBwd
 	crossEntropyFwd
 	crossEntropyBwd
+	crossEntropyLoss
 )
 
 // rowJob is one call of a softmax-like kernel over rows of c; a part is a
@@ -177,6 +178,8 @@ func (j *rowJob) Run(part int) {
 		j.crossEntropyForward(lo, hi)
 	case crossEntropyBwd:
 		j.crossEntropyBackward(lo, hi)
+	case crossEntropyLoss:
+		j.crossEntropyLoss(lo, hi)
 	}
 }
 

@@ -46,7 +46,6 @@ type objective struct {
 	streams [2]rng.RNG     // per split: the stream split by batch index
 	batches [2]*sdk.Batch  // per split: Inputs and KeyMask (B, T), Targets (B), reused
 	losses  *tensor.Tensor // (B) per-example losses
-	probs   *tensor.Tensor // (B, Classes) softmax cache
 	dout    *tensor.Tensor // (B, Classes) gradient returned by Loss
 	metrics sdk.Metrics    // returned by Loss, reused
 }
@@ -138,7 +137,6 @@ func (o *objective) Init(raw sdk.Config, batch int, seed uint64) (sdk.InputSpec,
 		o.batches[s] = &sdk.Batch{Inputs: sdk.NewIntTensor(B, T), KeyMask: sdk.NewIntTensor(B, T), Targets: sdk.NewIntTensor(B)}
 	}
 	o.losses = tensor.New(B)
-	o.probs = tensor.New(B, K)
 	o.dout = sdk.NewTensor(B, K) // shared memory in a plugin: no copy on return
 	o.metrics = sdk.Metrics{"accuracy": 0}
 	o.ready = true

@@ -33,12 +33,8 @@ func (o *objective) Loss(out *tensor.Tensor, batch *sdk.Batch) (float32, *tensor
 			tensor.FormatShape(tg.Shape), len(tg.Data), B)
 	}
 
-	mean, _, err := nn.CrossEntropyForward(o.losses, o.probs, out, tg.Data, sdk.IgnoreIndex)
+	mean, _, err := nn.CrossEntropyLoss(o.losses, o.dout, out, tg.Data, sdk.IgnoreIndex, 1)
 	if err != nil {
-		return 0, nil, nil, errorf("Loss: %w", err)
-	}
-	o.dout.Zero()
-	if err := nn.CrossEntropyBackward(o.dout, o.probs, tg.Data, sdk.IgnoreIndex, 1); err != nil {
 		return 0, nil, nil, errorf("Loss: %w", err)
 	}
 	correct := 0

@@ -22,7 +22,6 @@ type TokenLoss struct {
 	b, t, vocab int
 
 	losses  *tensor.Tensor // (B*T) per-position losses
-	probs   *tensor.Tensor // (B, T, Vocab) softmax cache
 	dout    *tensor.Tensor // (B, T, Vocab) gradient returned by Loss
 	metrics sdk.Metrics    // returned by Loss, reused
 }
@@ -34,7 +33,6 @@ type TokenLoss struct {
 func NewTokenLoss(name, logits, length string, b, t, vocab int, exactMatch bool) *TokenLoss {
 	l := &TokenLoss{name: name, logits: logits, length: length, exactMatch: exactMatch, b: b, t: t, vocab: vocab,
 		losses:  tensor.New(b * t),
-		probs:   tensor.New(b, t, vocab),
 		dout:    sdk.NewTensor(b, t, vocab), // shared memory in a plugin: no copy on return
 		metrics: sdk.Metrics{"accuracy": 0, "tokens": 0},
 	}
@@ -76,12 +74,8 @@ func (l *TokenLoss) Loss(out *tensor.Tensor, batch *sdk.Batch) (float32, *tensor
 			tensor.FormatShape(tg.Shape), len(tg.Data), B, l.length, T)
 	}
 
-	mean, count, err := nn.CrossEntropyForward(l.losses, l.probs, out, tg.Data, sdk.IgnoreIndex)
+	mean, count, err := nn.CrossEntropyLoss(l.losses, l.dout, out, tg.Data, sdk.IgnoreIndex, 1)
 	if err != nil {
-		return 0, nil, nil, Errorf(l.name, "Loss: %w", err)
-	}
-	l.dout.Zero()
-	if err := nn.CrossEntropyBackward(l.dout, l.probs, tg.Data, sdk.IgnoreIndex, 1); err != nil {
 		return 0, nil, nil, Errorf(l.name, "Loss: %w", err)
 	}
 	correct, exact := 0, 0
