@@ -24,14 +24,7 @@ import (
 // A target outside [0, V) that is not ignoreIndex is an error naming the row
 // and the value, and nothing is written. probs may alias logits.
 func CrossEntropyForward(losses, probs, logits *tensor.Tensor, targets []int32, ignoreIndex int32) (mean float32, count int, err error) {
-	chk := tensor.Check("nn.CrossEntropyForward").Add("losses", losses).Add("probs", probs).Add("logits", logits)
-	atLeast1D(chk, "logits", logits)
-	same(chk, "probs", probs, "logits", logits)
-	rowStats(chk, "losses", losses, "logits", logits)
-	if err := chk.Err(); err != nil {
-		return 0, 0, err
-	}
-	if err := checkTargets("nn.CrossEntropyForward", "logits", logits, targets, ignoreIndex); err != nil {
+	if err := checkCrossEntropy("nn.CrossEntropyForward", losses, probs, "probs", logits, targets, ignoreIndex); err != nil {
 		return 0, 0, err
 	}
 	j := rowJobs.Get()
@@ -105,14 +98,7 @@ func CrossEntropyBackward(dlogits, probs *tensor.Tensor, targets []int32, ignore
 // backward would add them to zero). dlogits may alias logits. Bad targets
 // are reported as in the forward, before anything is written.
 func CrossEntropyLoss(losses, dlogits, logits *tensor.Tensor, targets []int32, ignoreIndex int32, dloss float32) (mean float32, count int, err error) {
-	chk := tensor.Check("nn.CrossEntropyLoss").Add("losses", losses).Add("dlogits", dlogits).Add("logits", logits)
-	atLeast1D(chk, "logits", logits)
-	same(chk, "dlogits", dlogits, "logits", logits)
-	rowStats(chk, "losses", losses, "logits", logits)
-	if err := chk.Err(); err != nil {
-		return 0, 0, err
-	}
-	if err := checkTargets("nn.CrossEntropyLoss", "logits", logits, targets, ignoreIndex); err != nil {
+	if err := checkCrossEntropy("nn.CrossEntropyLoss", losses, dlogits, "dlogits", logits, targets, ignoreIndex); err != nil {
 		return 0, 0, err
 	}
 	for _, t := range targets {
@@ -197,6 +183,20 @@ func (j *rowJob) crossEntropyBackward(lo, hi int) {
 		vmath.Axpy(j.scale, j.out[r*v:(r+1)*v], dx)
 		dx[t] -= j.scale
 	}
+}
+
+// checkCrossEntropy validates a cross-entropy's losses (one per row of
+// logits), a tensor of logits' shape named rowsName, the logits and the
+// targets.
+func checkCrossEntropy(op string, losses, rows *tensor.Tensor, rowsName string, logits *tensor.Tensor, targets []int32, ignoreIndex int32) error {
+	chk := tensor.Check(op).Add("losses", losses).Add(rowsName, rows).Add("logits", logits)
+	atLeast1D(chk, "logits", logits)
+	same(chk, rowsName, rows, "logits", logits)
+	rowStats(chk, "losses", losses, "logits", logits)
+	if err := chk.Err(); err != nil {
+		return err
+	}
+	return checkTargets(op, "logits", logits, targets, ignoreIndex)
 }
 
 // checkTargets requires one target per row of x (N.., V), named name, each
