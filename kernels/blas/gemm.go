@@ -202,9 +202,11 @@ func (j *gemmJob) Run(part int) {
 	scratch := *sp
 	src := inPlaceA(j.transA, j.a, j.lda, j.p0)
 	src.apack = j.apack
-	bsrc := bSource{b: j.bpack[min(jc*kb, len(j.bpack)):], ldb: nr, panel: nr * kb}
+	var bsrc bSource
 	if j.bInPlace {
 		bsrc = bSource{b: j.b[j.p0*j.ldb+jc:], ldb: j.ldb, panel: nr}
+	} else {
+		bsrc = bSource{b: j.bpack[jc*kb:], ldb: nr, panel: nr * kb}
 	}
 	macroKernel(j.kern, src, i0, bsrc, rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, biasFrom(j.bias, jc), scratch)
 	putScratch(sp)
@@ -447,7 +449,7 @@ func readsBInPlace(kern *microKernel, transB bool, m, n int, alpha float32) bool
 }
 
 // maxInPlaceBRows is the tallest C for which Gemm reads B in place.
-var maxInPlaceBRows = 512
+const maxInPlaceBRows = 512
 
 // firstAcc is the micro-kernel's acc for the K block at p0: the first
 // block stores (plus the bias, if any) when beta is 0; the others add.

@@ -38,9 +38,8 @@ const (
 	formErf  geluForm = true
 )
 
-func geluTanhImpl(dst, x []float32)        { geluVec(formTanh, dst, x) }
-func geluTanhGradImpl(dx, x, dy []float32) { geluGradVec(formTanh, dx, x, dy, false) }
-
+func geluTanhImpl(dst, x []float32)          { geluVec(formTanh, dst, x) }
+func geluTanhGradImpl(dx, x, dy []float32)   { geluGradVec(formTanh, dx, x, dy, false) }
 func geluTanhGradToImpl(dx, x, dy []float32) { geluGradVec(formTanh, dx, x, dy, true) }
 func geluErfImpl(dst, x []float32)           { geluVec(formErf, dst, x) }
 func geluErfGradImpl(dx, x, dy []float32)    { geluGradVec(formErf, dx, x, dy, false) }
