@@ -84,8 +84,24 @@ func FullForward(out, att, q, k, v *tensor.Tensor, keyMask []bool, opt Options) 
 // gradients of the loss given dout, the gradient of FullForward's output.
 // q, k, v, keyMask and opt must be those of the forward, and att its cache.
 func FullBackward(dq, dk, dv, dout, q, k, v, att *tensor.Tensor, keyMask []bool, opt Options) error {
-	c := tensor.Check("attention.FullBackward").Add("dout", dout).Add("q", q).Add("k", k).Add("v", v).Add("att", att)
-	d := checkQKV("FullBackward", c, q, k, v, keyMask)
+	return fullBackward("attention.FullBackward", "FullBackward", false, dq, dk, dv, dout, q, k, v, att, keyMask, opt)
+}
+
+// FullBackwardTo is FullBackward with dq, dk and dv overwritten instead
+// of accumulated into, for a caller that is their first writer: each
+// head's gradients are cleared as its work starts, while they are about
+// to be in cache, instead of the caller zeroing all of them beforehand.
+// The same bits as zeroing and calling FullBackward.
+func FullBackwardTo(dq, dk, dv, dout, q, k, v, att *tensor.Tensor, keyMask []bool, opt Options) error {
+	return fullBackward("attention.FullBackwardTo", "FullBackwardTo", true, dq, dk, dv, dout, q, k, v, att, keyMask, opt)
+}
+
+// fullBackward is FullBackward (set false) and FullBackwardTo; qual is
+// op qualified by the package, for errors (a constant: building it here
+// would allocate on every call).
+func fullBackward(qual, op string, set bool, dq, dk, dv, dout, q, k, v, att *tensor.Tensor, keyMask []bool, opt Options) error {
+	c := tensor.Check(qual).Add("dout", dout).Add("q", q).Add("k", k).Add("v", v).Add("att", att)
+	d := checkQKV(op, c, q, k, v, keyMask)
 	if c.Ok() {
 		c.Shape("dout", dout, d.b, d.h, d.tq, d.d)
 		c.Shape("att", att, CacheShape(d.b, d.h, d.tq, d.tk)...)
@@ -104,7 +120,7 @@ func FullBackward(dq, dk, dv, dout, q, k, v, att *tensor.Tensor, keyMask []bool,
 		return err
 	}
 	j := fullJobs.Get()
-	*j = fullJob{dims: d, backward: true, dout: dout.Data, att: att.Data, q: q.Data, k: k.Data, v: v.Data,
+	*j = fullJob{dims: d, backward: true, set: set, dout: dout.Data, att: att.Data, q: q.Data, k: k.Data, v: v.Data,
 		keyMask: keyMask, causal: opt.Causal, scale: opt.scale(d.d)}
 	if dq != nil {
 		j.dq = dq.Data
@@ -125,6 +141,7 @@ func FullBackward(dq, dk, dv, dout, q, k, v, att *tensor.Tensor, keyMask []bool,
 type fullJob struct {
 	dims
 	backward          bool
+	set               bool // FullBackwardTo: each head clears its gradients first
 	out, att, q, k, v []float32
 	dout, dq, dk, dv  []float32
 	keyMask           []bool
@@ -265,6 +282,11 @@ func (j *fullJob) backwardHead(part int) {
 	}
 	if j.dv != nil {
 		dv = j.dv[part*tk*d : (part+1)*tk*d]
+	}
+	if j.set {
+		clear(dq)
+		clear(dk)
+		clear(dv)
 	}
 
 	ws := getWorkspace(d, nr)

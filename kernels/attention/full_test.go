@@ -122,6 +122,46 @@ func TestFullBackwardAccumulatesAndSkips(t *testing.T) {
 	kerneltest.Close(t, "dq accumulated twice / 2", dq2.Data, dq1.Data, kerneltest.Tol{Abs: 1e-6, Rel: 1e-6})
 }
 
+// FullBackwardTo gives the bits of FullBackward into zeroed gradients,
+// whatever the gradients held (NaN included), on every case, on one and
+// two threads, with any gradient left out.
+func TestFullBackwardToOverwrites(t *testing.T) {
+	for _, c := range cases {
+		for _, th := range []int{1, 2} {
+			name := fmt.Sprintf("%v/threads=%d", c, th)
+			q, k, v := randT(1, c.b, c.h, c.tq, c.d), randT(2, c.b, c.h, c.tk, c.d), randT(3, c.b, c.h, c.tk, c.d)
+			dout, mask := randT(4, c.b, c.h, c.tq, c.d), keyMaskFor(c)
+			out, att := tensor.New(q.Shape...), tensor.New(CacheShape(c.b, c.h, c.tq, c.tk)...)
+			opt := Options{Causal: c.causal}
+			prev := parallel.SetThreads(th)
+			if err := FullForward(out, att, q, k, v, mask, opt); err != nil {
+				t.Fatal(err)
+			}
+			want := []*tensor.Tensor{tensor.New(q.Shape...), tensor.New(k.Shape...), tensor.New(v.Shape...)}
+			if err := FullBackward(want[0], want[1], want[2], dout, q, k, v, att, mask, opt); err != nil {
+				t.Fatal(err)
+			}
+			got := []*tensor.Tensor{tensor.New(q.Shape...), tensor.New(k.Shape...), tensor.New(v.Shape...)}
+			for _, g := range got {
+				for i := range g.Data {
+					g.Data[i] = float32(math.NaN())
+				}
+			}
+			if err := FullBackwardTo(got[0], got[1], got[2], dout, q, k, v, att, mask, opt); err != nil {
+				t.Fatal(err)
+			}
+			for i, n := range []string{"dq", "dk", "dv"} {
+				kerneltest.Identical(t, name+"/"+n, got[i].Data, want[i].Data)
+			}
+			if err := FullBackwardTo(nil, got[1], nil, dout, q, k, v, att, mask, opt); err != nil {
+				t.Fatal(err)
+			}
+			kerneltest.Identical(t, name+"/dk alone", got[1].Data, want[1].Data)
+			parallel.SetThreads(prev)
+		}
+	}
+}
+
 // Finite differences through the whole forward, loss = <out, w>.
 func TestFullFiniteDifferences(t *testing.T) {
 	for _, c := range []attnCase{{1, 2, 6, 6, 5, false, false}, {2, 1, 7, 7, 3, true, true}, {1, 1, 4, 9, 4, true, false}} {
@@ -194,6 +234,9 @@ func TestFullAllocatesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := FullBackward(dq, dk, dv, out, q, k, v, att, nil, opt); err != nil {
+			t.Fatal(err)
+		}
+		if err := FullBackwardTo(dq, dk, dv, out, q, k, v, att, nil, opt); err != nil {
 			t.Fatal(err)
 		}
 	}

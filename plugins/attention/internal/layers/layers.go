@@ -201,6 +201,16 @@ func (s *Set) checkInputs(i int, ls sdk.AttentionLayer, q, k, v *tensor.Tensor, 
 // the layer with dq, dk and dv resized and zeroed, for the kernel to
 // accumulate into.
 func (s *Set) BeginBackward(i int, dout *tensor.Tensor) (l *Layer, dq, dk, dv *tensor.Tensor, err error) {
+	return s.beginBackward(i, dout, true)
+}
+
+// BeginBackwardTo is BeginBackward for a kernel that overwrites dq, dk
+// and dv (attention.FullBackwardTo): they are resized, not zeroed.
+func (s *Set) BeginBackwardTo(i int, dout *tensor.Tensor) (l *Layer, dq, dk, dv *tensor.Tensor, err error) {
+	return s.beginBackward(i, dout, false)
+}
+
+func (s *Set) beginBackward(i int, dout *tensor.Tensor, zero bool) (l *Layer, dq, dk, dv *tensor.Tensor, err error) {
 	if l, err = s.Layer("Backward", i); err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -218,9 +228,11 @@ func (s *Set) BeginBackward(i int, dout *tensor.Tensor) (l *Layer, dq, dk, dv *t
 	dq = l.DQ.Resize(l.B, h, l.Tq, d)
 	dk = l.DK.Resize(l.B, kvh, l.Tk, d)
 	dv = l.DV.Resize(l.B, kvh, l.Tk, d)
-	dq.Zero()
-	dk.Zero()
-	dv.Zero()
+	if zero {
+		dq.Zero()
+		dk.Zero()
+		dv.Zero()
+	}
 	return l, dq, dk, dv, nil
 }
 
