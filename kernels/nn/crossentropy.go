@@ -31,18 +31,7 @@ func CrossEntropyForward(losses, probs, logits *tensor.Tensor, targets []int32, 
 	*j = rowJob{kind: crossEntropyFwd, c: logits.Cols(), inp: logits.Data, out: probs.Data,
 		losses: losses.Data, targets: targets, ignore: ignoreIndex}
 	runRows(j, logits.Rows())
-	// The mean, serially in row order whatever the split.
-	var total float64
-	for r, t := range targets {
-		if t != ignoreIndex {
-			total += float64(losses.Data[r])
-			count++
-		}
-	}
-	if count == 0 {
-		return 0, 0, nil
-	}
-	return float32(total / float64(count)), count, nil
+	return meanLoss(losses.Data, targets, ignoreIndex)
 }
 
 // CrossEntropyBackward accumulates the gradient of the mean loss returned
@@ -68,12 +57,7 @@ func CrossEntropyBackward(dlogits, probs *tensor.Tensor, targets []int32, ignore
 	if dlogits == nil {
 		return nil
 	}
-	count := 0
-	for _, t := range targets {
-		if t != ignoreIndex {
-			count++
-		}
-	}
+	count := scored(targets, ignoreIndex)
 	if count == 0 {
 		return nil
 	}
@@ -101,28 +85,42 @@ func CrossEntropyLoss(losses, dlogits, logits *tensor.Tensor, targets []int32, i
 	if err := checkCrossEntropy("nn.CrossEntropyLoss", losses, dlogits, "dlogits", logits, targets, ignoreIndex); err != nil {
 		return 0, 0, err
 	}
-	for _, t := range targets {
-		if t != ignoreIndex {
-			count++
-		}
-	}
 	var scale float32
-	if count > 0 {
-		scale = dloss / float32(count)
+	if n := scored(targets, ignoreIndex); n > 0 {
+		scale = dloss / float32(n)
 	}
 	j := rowJobs.Get()
 	*j = rowJob{kind: crossEntropyLoss, c: logits.Cols(), inp: logits.Data, dinp: dlogits.Data,
 		losses: losses.Data, targets: targets, ignore: ignoreIndex, scale: scale}
 	runRows(j, logits.Rows())
-	if count == 0 {
-		return 0, 0, nil
+	return meanLoss(losses.Data, targets, ignoreIndex)
+}
+
+// scored counts the targets that are not ignoreIndex.
+func scored(targets []int32, ignoreIndex int32) int {
+	n := 0
+	for _, t := range targets {
+		if t != ignoreIndex {
+			n++
+		}
 	}
-	// The mean, serially in row order whatever the split.
+	return n
+}
+
+// meanLoss returns the mean of the losses of scored rows, summed in
+// float64 serially in row order whatever the split, and their count
+// (0 and 0 with none, never NaN).
+func meanLoss(losses []float32, targets []int32, ignoreIndex int32) (float32, int, error) {
 	var total float64
+	count := 0
 	for r, t := range targets {
 		if t != ignoreIndex {
-			total += float64(losses.Data[r])
+			total += float64(losses[r])
+			count++
 		}
+	}
+	if count == 0 {
+		return 0, 0, nil
 	}
 	return float32(total / float64(count)), count, nil
 }

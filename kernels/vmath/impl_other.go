@@ -18,13 +18,13 @@ func softmaxGradColsImpl(d, p, s []float32, scale float32) {}
 
 func geluTanhImpl(dst, x []float32)        { geluTanhGo(dst, x) }
 func geluTanhGradImpl(dx, x, dy []float32) { geluTanhGradGo(dx, x, dy) }
+func geluErfImpl(dst, x []float32)         { geluErfGo(dst, nil, x, nil) }
+func geluErfGradImpl(dx, x, dy []float32)  { geluErfGo(nil, dx, x, dy) }
 
 func geluTanhGradToImpl(dx, x, dy []float32) {
 	clear(dx)
 	geluTanhGradGo(dx, x, dy)
 }
-func geluErfImpl(dst, x []float32)        { geluErfGo(dst, nil, x, nil) }
-func geluErfGradImpl(dx, x, dy []float32) { geluErfGo(nil, dx, x, dy) }
 
 func sumVec(x []float32) (int, float32)                                        { return 0, 0 }
 func dotVec(a, b []float32) (int, float32)                                     { return 0, 0 }

@@ -104,9 +104,11 @@ func (m *model) blockForward(s *stack, bl *block, in *tensor.Tensor) error {
 	hp := &m.hp
 	var e firstErr
 	e.do(nn.LayerNormForward(bl.ln1, bl.ln1Mu, bl.ln1Rs, in, bl.ln1W.v, bl.ln1B.v, hp.lnEps))
-	if e.err == nil && m.qkvHeadsOK() {
+	switch {
+	case e.err != nil: // reported below
+	case m.qkvHeadsOK():
 		m.qkvHeadsForward(bl) // straight into (B, H, T, D), 2 × (B, KVH, T, D)
-	} else {
+	default:
 		e.do(nn.LinearForward(bl.qkv, bl.ln1, bl.qkvW.v, bl.qkvB.v))
 		e.do(m.splitBlockQKV(bl.q, bl.k, bl.v, bl.qkv)) // (B, T, (H+2·KVH)·D) → (B, H, T, D), 2 × (B, KVH, T, D)
 	}
@@ -219,9 +221,11 @@ func (m *model) blockBackward(s *stack, bl *block, in, din *tensor.Tensor) error
 		e.do(attention.RotaryBackward(bl.dkRot, m.ropeCos, m.ropeSin))
 		dq, dk = bl.dqRot, bl.dkRot
 	}
-	if e.err == nil && m.qkvHeadsOK() {
+	switch {
+	case e.err != nil: // reported below
+	case m.qkvHeadsOK():
 		m.qkvHeadsBackward(bl, dq, dk, dv)
-	} else {
+	default:
 		e.do(m.splitBlockQKVBackward(bl.dqkv, dq, dk, dv))
 		e.do(nn.LinearBackwardTo(bl.dln1, bl.qkvW.g, bl.qkvB.g, bl.dqkv, bl.ln1, bl.qkvW.v))
 	}

@@ -88,19 +88,16 @@ func (c *component) Forward(i int, q, k, v *tensor.Tensor, keyMask []bool) (*ten
 // Backward returns the gradients of q, k and v of the last Forward of
 // layer i given dout, the gradient of its output.
 func (c *component) Backward(i int, dout *tensor.Tensor) (dq, dk, dv *tensor.Tensor, err error) {
-	grouped := c.set.Spec.KVHeads < c.set.Spec.Heads
 	var l *layers.Layer
-	if grouped {
+	backward := attention.FullBackwardTo // each head clears its own gradients
+	if c.set.Spec.KVHeads < c.set.Spec.Heads {
+		backward = attention.FullGroupedBackward // dk, dv summed over each group, into zeroed gradients
 		l, dq, dk, dv, err = c.set.BeginBackward(i, dout)
 	} else {
-		l, dq, dk, dv, err = c.set.BeginBackwardTo(i, dout) // each head clears its own gradients
+		l, dq, dk, dv, err = c.set.BeginBackwardTo(i, dout)
 	}
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	backward := attention.FullBackwardTo
-	if grouped {
-		backward = attention.FullGroupedBackward // dk, dv summed over each group
 	}
 	att := c.att[i].Tensor() // as the Forward left it
 	if err := backward(dq, dk, dv, dout, l.Q, l.K, l.V, att, l.KeyMask, c.opts[i]); err != nil {
