@@ -99,7 +99,7 @@ func (f *fastServer) accept(l net.Listener) {
 		if err != nil {
 			return
 		}
-		go f.serve(c)
+		go f.serve(newRawConn(c))
 	}
 }
 
@@ -292,7 +292,7 @@ func (f *fastConn) open(ctx context.Context) {
 		Logger().Warn("fast path unavailable; calling through gRPC", "error", err)
 		return
 	}
-	f.conn = c
+	f.conn = newRawConn(c)
 }
 
 func (f *fastConn) invoke(ctx context.Context, method string, args, reply any) error {
