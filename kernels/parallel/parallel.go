@@ -89,6 +89,10 @@ var (
 	p     = &pool{done: newDoneSignal()}
 )
 
+// poolThreads is the pool's width (p.threads), readable without cfgMu
+// while a thread goes to sleep (sleep_linux.go).
+var poolThreads atomic.Int32
+
 func init() {
 	n := runtime.NumCPU()
 	setThreads(n)
@@ -131,6 +135,7 @@ func setThreads(n int) int {
 	}
 	p.crew = c
 	p.threads = n
+	poolThreads.Store(int32(n))
 	return prev
 }
 

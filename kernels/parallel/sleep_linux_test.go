@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -86,5 +87,70 @@ func TestRetiredWorkerRestoresAffinity(t *testing.T) {
 			t.Fatalf("thread %d of a retired worker keeps %d of the process's %d CPUs", tid, got.Count(), allowed.Count())
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// A parked worker of a pool no wider than GOMAXPROCS sleeps outside the
+// runtime's system-call bookkeeping, keeping its P; the runtime must stay
+// fully usable meanwhile: other goroutines run, a garbage collection
+// (which stops the world) completes, and the next Do wakes the worker. A
+// pool wider than GOMAXPROCS never sleeps that way.
+func TestRawSleep(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	if procs < 2 {
+		t.Skip("needs GOMAXPROCS >= 2")
+	}
+	prevSpin := spin
+	spin = 0
+	prev := SetThreads(procs)
+	defer func() {
+		spin = prevSpin
+		SetThreads(prev)
+	}()
+	rawSleeping := func() bool {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if rawSleepers.Load() > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	Do(procs, &countJob{hits: make([]atomic.Int32, procs)})
+	if !rawSleeping() {
+		t.Fatal("no parked worker is in a raw sleep")
+	}
+	if n := rawSleepers.Load(); int(n) >= procs {
+		t.Fatalf("%d threads in raw sleeps, GOMAXPROCS %d", n, procs)
+	}
+	for range 3 {
+		done := make(chan struct{})
+		go func() {
+			runtime.GC()
+			ping := make(chan int)
+			go func() { ping <- 1 }()
+			<-ping
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a collection and a goroutine hand-off did not finish beside a raw-sleeping worker")
+		}
+	}
+	j := &countJob{hits: make([]atomic.Int32, 4)}
+	Do(4, j)
+	for k := range j.hits {
+		if n := j.hits[k].Load(); n != 1 {
+			t.Fatalf("part %d ran %d times", k, n)
+		}
+	}
+
+	SetThreads(procs + 1)
+	for range 50 {
+		Do(procs+1, &countJob{hits: make([]atomic.Int32, procs+1)})
+		time.Sleep(time.Millisecond)
+		if n := rawSleepers.Load(); n != 0 {
+			t.Fatalf("a pool of %d threads with GOMAXPROCS %d has %d raw sleepers", procs+1, procs, n)
+		}
 	}
 }
