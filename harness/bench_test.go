@@ -3,7 +3,10 @@ package harness
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +39,9 @@ func referenceSpec(b testing.TB, l Launcher, threads int) TrialSpec {
 // component in the harness's process and with every component in a plugin
 // process of its own: the ratio is the cost of the process boundary.
 // ms/op is the mean step; p50-ms the run's median step, which a few steps
-// slowed by another tenant of the machine do not move.
+// slowed by another tenant of the machine do not move; cpu-ms/op the CPU
+// time of a step summed over every thread of the harness and its plugin
+// processes (the work the boundary adds, where ms/op also counts waiting).
 func BenchmarkTrialStep(b *testing.B) {
 	for _, mode := range []string{"inprocess", "plugins"} {
 		for _, th := range []int{1, 2} {
@@ -60,6 +65,7 @@ func BenchmarkTrialStep(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+				cpu0 := cpuNanos()
 				b.ResetTimer()
 				step := 3
 				var times []float64
@@ -72,9 +78,40 @@ func BenchmarkTrialStep(b *testing.B) {
 					step++
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/op")
+				b.ReportMetric(float64(cpuNanos()-cpu0)/1e6/float64(b.N), "cpu-ms/op")
 				slices.Sort(times)
 				b.ReportMetric(times[len(times)/2], "p50-ms")
 			})
 		}
 	}
+}
+
+// cpuNanos returns the CPU time, in nanoseconds, that this process and
+// every process it started have run so far, summed over their threads
+// (/proc/PID/task/TID/schedstat), or 0 where /proc does not tell.
+func cpuNanos() int64 {
+	var total int64
+	pids := []int{os.Getpid()}
+	for len(pids) > 0 {
+		pid := pids[0]
+		pids = pids[1:]
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		for _, t := range tasks {
+			dir := fmt.Sprintf("/proc/%d/task/%s/", pid, t.Name())
+			if b, err := os.ReadFile(dir + "schedstat"); err == nil {
+				if f := strings.Fields(string(b)); len(f) > 0 {
+					n, _ := strconv.ParseInt(f[0], 10, 64)
+					total += n
+				}
+			}
+			if b, err := os.ReadFile(dir + "children"); err == nil {
+				for _, c := range strings.Fields(string(b)) {
+					if n, err := strconv.Atoi(c); err == nil {
+						pids = append(pids, n)
+					}
+				}
+			}
+		}
+	}
+	return total
 }
