@@ -232,7 +232,7 @@ func (c *crew) await(w *worker, seen uint64) (uint64, bool) {
 		// Do, Wake and retiring the crew set state to awake before they
 		// wake us; a wake-up that finds us already gone is harmless, since
 		// we check state again before sleeping.
-		w.sleep()
+		w.sleep(&c.idle)
 	}
 }
 

@@ -17,7 +17,7 @@ func (w *worker) start() {}
 
 func (w *worker) stop() {}
 
-func (w *worker) sleep() {
+func (w *worker) sleep(*atomic.Bool) {
 	for w.state.Load() == parked {
 		<-w.ch
 	}
