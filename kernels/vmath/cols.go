@@ -34,7 +34,8 @@ func MaxCols(m, x []float32) {
 }
 
 // ExpSubCols sets dst[r*w+c] = exp(src[r*w+c] - m[c]) and adds each value
-// to sums[c], row by row in order.
+// to sums[c], row by row in order. Results below the smallest normal
+// float32 (2^-126) are +0, not subnormal, as in ExpSubSum.
 func ExpSubCols(dst, src, m, sums []float32) { expCols(dst, src, m, sums, false) }
 
 // Exp2SubCols is ExpSubCols in base 2: it sets dst[r*w+c] = 2^(src[r*w+c]
@@ -43,8 +44,9 @@ func ExpSubCols(dst, src, m, sums []float32) { expCols(dst, src, m, sums, false)
 // scale, as FlashAttention-2's kernels do) gets the same probabilities
 // for about two thirds of the work: 2^x needs no ln 2 range reduction and
 // a polynomial one degree lower (Cephes exp2f). Accuracy and edge values
-// are those of Exp: 3e-7 relative, 2^x = 0 below -150 and for -Inf, +Inf
-// from 128, NaN for NaN.
+// are those of Exp (3e-7 relative, +Inf from 128, NaN for NaN) except
+// below 2^-126: 2^x = +0 below -126 (where Exp would be subnormal), as in
+// ExpSubSum.
 func Exp2SubCols(dst, src, m, sums []float32) { expCols(dst, src, m, sums, true) }
 
 // expCols is ExpSubCols in base 2 or e: vector strips (vectorCols), or
@@ -69,7 +71,7 @@ func expCols(dst, src, m, sums []float32, base2 bool) {
 	for r := 0; r+w <= len(src); r += w {
 		d, s := dst[r:r+w], src[r:r+w]
 		for c, v := range s {
-			e := one(v - m[c])
+			e := flushSub(one(v - m[c]))
 			d[c] = e
 			sums[c] += e
 		}
@@ -114,6 +116,9 @@ func DotCols(sums, a, b []float32) {
 
 // SoftmaxGradCols sets d[r*w+c] = scale * p[r*w+c] * (d[r*w+c] - s[c]): the
 // softmax backward dS = P ⊙ (dP − rowsum(P ⊙ dP)) with s the column dots.
+// Results of magnitude below 2^-126 are +0: small probabilities times
+// small differences are subnormal, which the products that read dS would
+// pay for (see flushSub).
 func SoftmaxGradCols(d, p, s []float32, scale float32) {
 	w := len(s)
 	if w == 0 {
@@ -126,7 +131,7 @@ func SoftmaxGradCols(d, p, s []float32, scale float32) {
 	for r := 0; r+w <= len(d); r += w {
 		rd, rp := d[r:r+w], p[r:r+w]
 		for c := range rd {
-			rd[c] = scale * rp[c] * (rd[c] - s[c])
+			rd[c] = flushSubSigned(scale * rp[c] * (rd[c] - s[c]))
 		}
 	}
 }

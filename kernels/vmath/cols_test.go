@@ -121,7 +121,7 @@ func TestColumnEdges(t *testing.T) {
 			wantE := make([]float32, rows*w)
 			wantS := make([]float64, w) // NaN or +Inf when a column has one
 			for i, v := range x {
-				wantE[i] = expRef(v)
+				wantE[i] = flushSub(expRef(v))
 				wantS[i%w] += float64(wantE[i])
 			}
 			kerneltest.Close(t, "ExpSubCols w="+itoa(w), gotE, wantE, expTol)
@@ -142,11 +142,12 @@ var exp2Edges = []struct {
 	{x: -inf, exact: true, want: 0},
 	{x: -1000, exact: true, want: 0},
 	{x: -150, exact: true, want: 0},
-	{x: -149.9},
-	{x: -149, exact: true, want: 0x1p-149},
-	{x: -140.3}, // subnormal
-	{x: -126.5},
-	{x: -126, exact: true, want: 0x1p-126},
+	{x: -149.9, exact: true, want: 0}, // subnormal 2^x: flushed to 0
+	{x: -149, exact: true, want: 0},
+	{x: -140.3, exact: true, want: 0},
+	{x: -126.5, exact: true, want: 0},
+	{x: -126, exact: true, want: 0x1p-126}, // the smallest normal float32
+	{x: -125.9},
 	{x: -100.25},
 	{x: -17.7},
 	{x: -1, exact: true, want: 0.5},
@@ -216,7 +217,7 @@ func TestExp2SubColsSweep(t *testing.T) {
 	}
 	want := make([]float32, len(x))
 	for i, v := range x {
-		want[i] = exp2Ref(v)
+		want[i] = flushSub(exp2Ref(v))
 	}
 	zero := make([]float32, w)
 	results := map[string][]float32{}
@@ -280,4 +281,60 @@ func BenchmarkExpSubCols(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(rows*w), "ns/elem")
 		})
 	}
+}
+
+// The probability kernels never return a subnormal: on every path,
+// inputs spread across the subnormal range give +0 where the exact
+// result is below 2^-126 and the same values as before elsewhere, and
+// SoftmaxGradCols flushes its small products (of either sign) likewise.
+func TestProbabilitiesFlushSubnormals(t *testing.T) {
+	const w, rows = 40, 64 // 16- and 8-column strips on the vector paths
+	x := make([]float32, w*rows)
+	for i := range x {
+		x[i] = -160 + 40*float32(i)/float32(len(x)) // 2^x from 2^-160 to 2^-120
+	}
+	zero := make([]float32, w)
+	isSub := func(v float32) bool { return v != 0 && v > -minNormal && v < minNormal }
+	forEachPath(t, func(t *testing.T) {
+		got := make([]float32, len(x))
+		Exp2SubCols(got, x, zero, make([]float32, w))
+		for i, v := range got {
+			if isSub(v) || (x[i] < -126 && v != 0) || (x[i] >= -125.99 && v < minNormal) {
+				t.Fatalf("Exp2SubCols: 2^%v = %v", x[i], v)
+			}
+		}
+		ln := make([]float32, len(x))
+		for i, v := range x {
+			ln[i] = v * math.Ln2
+		}
+		ExpSubCols(got, ln, zero, make([]float32, w))
+		for i, v := range got {
+			if isSub(v) {
+				t.Fatalf("ExpSubCols: exp(%v) = %v", ln[i], v)
+			}
+		}
+		ExpSubSum(got, ln, 0)
+		for i, v := range got {
+			if isSub(v) {
+				t.Fatalf("ExpSubSum: exp(%v) = %v", ln[i], v)
+			}
+		}
+		// dS = p·(d − s): p from 2^-130 to 2^-90 (subnormal to small normal),
+		// d − s of either sign around 1e-9.
+		p := make([]float32, len(x))
+		d := make([]float32, len(x))
+		want := make([]float32, len(x))
+		s := make([]float32, w)
+		for i := range p {
+			p[i] = float32(math.Exp2(float64(-130 + 40*float32(i)/float32(len(x)))))
+			d[i] = float32((i%5)-2) * 1e-9
+			want[i] = flushSubSigned(p[i] * d[i])
+		}
+		SoftmaxGradCols(d, p, s, 1)
+		for i, v := range d {
+			if isSub(v) || math.Float32bits(v) != math.Float32bits(want[i]) {
+				t.Fatalf("SoftmaxGradCols: p %v: got %v, want %v", p[i], v, want[i])
+			}
+		}
+	})
 }

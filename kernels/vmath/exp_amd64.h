@@ -66,3 +66,22 @@
 	VFMADD213PS Z0, Z4, Z3; \
 	VADDPS Z28, Z3, Z3; \
 	VSCALEFPS Z1, Z3, Z0;
+
+// Subnormal flushing for probabilities (see flushSub in vmath.go).
+// FLUSHCONSTZ loads 2^-126, the smallest normal float32, into Z29
+// (clobbers AX).
+#define FLUSHCONSTZ \
+	MOVL $0x00800000, AX; VPBROADCASTD AX, Z29
+
+// FLUSHZ sets the lanes of Z0 (non-negative or NaN) below 2^-126 to +0,
+// keeping NaN: K1 = Z0 not-less-than 2^-126, unordered true.
+#define FLUSHZ \
+	VCMPPS $0x15, Z29, Z0, K1; \
+	VMOVAPS.Z Z0, K1, Z0
+
+// FLUSHSZ sets the lanes of Z0 that are subnormal or zero to +0 (signed
+// values; see flushSubSigned).
+#define FLUSHSZ \
+	VFPCLASSPSZ $0x26, Z0, K1; \
+	KNOTW K1, K1; \
+	VMOVAPS.Z Z0, K1, Z0

@@ -15,7 +15,7 @@
 #include "exp_amd64.h"
 #include "expcols_amd64.h"
 
-// func expSubSumAVX512(dst, src *float32, n int, m float32) float32
+// func expSubSumAVX512(dst, src *float32, n int, m, lo float32) float32
 // dst[i] = exp(src[i] - m) for i < n (n a multiple of 16); returns the sum
 // of dst, accumulated lane-wise and then reduced in a fixed order.
 TEXT ·expSubSumAVX512(SB), NOSPLIT, $0-36
@@ -25,12 +25,14 @@ TEXT ·expSubSumAVX512(SB), NOSPLIT, $0-36
 	VBROADCASTSS m+24(FP), Z14
 	VPXORD Z15, Z15, Z15
 	EXPCONSTS
+	VBROADCASTSS lo+28(FP), Z29
 	SHRQ $4, CX
 	JZ esdone
 esloop:
 	VMOVUPS (SI), Z0
 	VSUBPS Z14, Z0, Z0
 	EXPZ
+	FLUSHZ
 	VMOVUPS Z0, (DI)
 	VADDPS Z0, Z15, Z15
 	ADDQ $64, SI
@@ -53,12 +55,12 @@ esdone:
 // func expSubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
 // One 16-column strip: dst[r][c] = exp(src[r][c] - m[c]); sums[c] += dst[r][c].
 TEXT ·expSubColsAVX512(SB), NOSPLIT, $0-48
-	EXPCOLS(EXPCONSTS, EXPZ, Z0, Z14, Z15, ecloop, ecdone)
+	EXPCOLS(EXPCONSTS; FLUSHCONSTZ, EXPZ; FLUSHZ, Z0, Z14, Z15, ecloop, ecdone)
 
 // func exp2SubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
 // One 16-column strip: dst[r][c] = 2^(src[r][c] - m[c]); sums[c] += dst[r][c].
 TEXT ·exp2SubColsAVX512(SB), NOSPLIT, $0-48
-	EXPCOLS(EXP2CONSTS, EXP2Z, Z0, Z14, Z15, e2cloop, e2cdone)
+	EXPCOLS(EXP2CONSTS; FLUSHCONSTZ, EXP2Z; FLUSHZ, Z0, Z14, Z15, e2cloop, e2cdone)
 
 // func maxColsAVX512(m, x *float32, rows, stride int)
 // m[c] = x > m ? x : m, as the Go loop does: VMAXPS returns its second
@@ -144,6 +146,7 @@ gcloop:
 	VMOVUPS (DI), Z0
 	VSUBPS Z2, Z0, Z0
 	VMULPS Z1, Z0, Z0
+	FLUSHSZ
 	VMOVUPS Z0, (DI)
 	ADDQ DX, SI
 	ADDQ DX, DI

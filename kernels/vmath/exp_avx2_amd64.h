@@ -112,3 +112,15 @@ GLOBL exp2c<>(SB), RODATA|NOPTR, $288
 	VFMADD213PS Y0, Y4, Y3; \
 	VADDPS Y13, Y3, Y3; \
 	SCALE2NY(Y13)
+
+// Subnormal flushing for probabilities (see flushSub in vmath.go).
+// FLUSHCONSTY loads 2^-126, the smallest normal float32, into Y5
+// (clobbers AX).
+#define FLUSHCONSTY \
+	MOVL $0x00800000, AX; MOVQ AX, X5; VPBROADCASTD X5, Y5
+
+// FLUSHY sets the lanes of Y0 (non-negative or NaN) below 2^-126 to +0,
+// keeping NaN; clobbers Y1.
+#define FLUSHY \
+	VCMPPS $0x15, Y5, Y0, Y1; \
+	VANDPS Y1, Y0, Y0

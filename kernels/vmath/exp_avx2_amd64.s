@@ -21,7 +21,7 @@
 #include "exp_avx2_amd64.h"
 #include "expcols_amd64.h"
 
-// func expSubSumAVX2(dst, src *float32, n int, m float32) float32
+// func expSubSumAVX2(dst, src *float32, n int, m, lo float32) float32
 // dst[i] = exp(src[i] - m) for i < n (n a multiple of 8); returns the sum
 // of dst, accumulated lane-wise and then reduced in a fixed order.
 TEXT ·expSubSumAVX2(SB), NOSPLIT, $0-36
@@ -31,12 +31,14 @@ TEXT ·expSubSumAVX2(SB), NOSPLIT, $0-36
 	VBROADCASTSS m+24(FP), Y14
 	VXORPS Y15, Y15, Y15
 	EXPCONSTSY
+	VBROADCASTSS lo+28(FP), Y5
 	SHRQ $3, CX
 	JZ esdone
 esloop:
 	VMOVUPS (SI), Y0
 	VSUBPS Y14, Y0, Y0
 	EXPY
+	FLUSHY
 	VMOVUPS Y0, (DI)
 	VADDPS Y0, Y15, Y15
 	ADDQ $32, SI
@@ -57,12 +59,12 @@ esdone:
 // func expSubColsAVX2(dst, src *float32, rows, stride int, m, sums *float32)
 // One 8-column strip: dst[r][c] = exp(src[r][c] - m[c]); sums[c] += dst[r][c].
 TEXT ·expSubColsAVX2(SB), NOSPLIT, $0-48
-	EXPCOLS(EXPCONSTSY, EXPY, Y0, Y14, Y15, ecloop, ecdone)
+	EXPCOLS(EXPCONSTSY; FLUSHCONSTY, EXPY; FLUSHY, Y0, Y14, Y15, ecloop, ecdone)
 
 // func exp2SubColsAVX2(dst, src *float32, rows, stride int, m, sums *float32)
 // One 8-column strip: dst[r][c] = 2^(src[r][c] - m[c]); sums[c] += dst[r][c].
 TEXT ·exp2SubColsAVX2(SB), NOSPLIT, $0-48
-	EXPCOLS(EXP2CONSTSY, EXP2Y, Y0, Y14, Y15, e2cloop, e2cdone)
+	EXPCOLS(EXP2CONSTSY; FLUSHCONSTY, EXP2Y; FLUSHY, Y0, Y14, Y15, e2cloop, e2cdone)
 
 // func maxColsAVX2(m, x *float32, rows, stride int)
 // m[c] = x > m ? x : m, as the Go loop does (see maxColsAVX512).
@@ -140,6 +142,10 @@ TEXT ·softmaxGradColsAVX2(SB), NOSPLIT, $0-44
 	MOVQ s+32(FP), R8
 	VMOVUPS (R8), Y2
 	VBROADCASTSS scale+40(FP), Y3
+	MOVL $0x7fffffff, AX
+	MOVQ AX, X4
+	VPBROADCASTD X4, Y4
+	FLUSHCONSTY
 	TESTQ CX, CX
 	JZ gcdone
 gcloop:
@@ -147,6 +153,9 @@ gcloop:
 	VMOVUPS (DI), Y0
 	VSUBPS Y2, Y0, Y0
 	VMULPS Y1, Y0, Y0
+	VANDPS Y4, Y0, Y1
+	VCMPPS $0x15, Y5, Y1, Y1
+	VANDPS Y1, Y0, Y0
 	VMOVUPS Y0, (DI)
 	ADDQ DX, SI
 	ADDQ DX, DI

@@ -10,7 +10,7 @@ import "golang.org/x/sys/cpu"
 // columns of a row-major matrix with the given row stride in elements.
 
 //go:noescape
-func expSubSumAVX512(dst, src *float32, n int, m float32) float32
+func expSubSumAVX512(dst, src *float32, n int, m, lo float32) float32
 
 //go:noescape
 func expSubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
@@ -31,7 +31,7 @@ func dotColsAVX512(sums, a, b *float32, rows, stride int)
 func softmaxGradColsAVX512(d, p *float32, rows, stride int, s *float32, scale float32)
 
 //go:noescape
-func expSubSumAVX2(dst, src *float32, n int, m float32) float32
+func expSubSumAVX2(dst, src *float32, n int, m, lo float32) float32
 
 //go:noescape
 func expSubColsAVX2(dst, src *float32, rows, stride int, m, sums *float32)
@@ -67,29 +67,29 @@ func asmPaths() []path {
 
 // expSubSumVec sets dst[i] = exp(src[i] - m) for the longest prefix of src
 // that the active path vectorises, and returns its length and sum.
-func expSubSumVec(dst, src []float32, m float32) (n int, s float32) {
+func expSubSumVec(dst, src []float32, m, lo float32) (n int, s float32) {
 	if impl == pathGo {
 		return 0, 0
 	}
 	if impl == pathAVX512 {
 		if n = len(src) &^ 15; n > 0 {
-			s = expSubSumAVX512(&dst[0], &src[0], n, m)
+			s = expSubSumAVX512(&dst[0], &src[0], n, m, lo)
 		}
 	}
 	if k := (len(src) - n) &^ 7; k > 0 {
-		s += expSubSumAVX2(&dst[n], &src[n], k, m)
+		s += expSubSumAVX2(&dst[n], &src[n], k, m, lo)
 		n += k
 	}
 	return n, s
 }
 
 func expImpl(dst, src []float32) {
-	n, _ := expSubSumVec(dst, src, 0)
+	n, _ := expSubSumVec(dst, src, 0, 0) // results below 0: none flushed
 	expGo(dst[n:], src[n:])
 }
 
 func expSubSumImpl(dst, src []float32, m float32) float32 {
-	n, s := expSubSumVec(dst, src, m)
+	n, s := expSubSumVec(dst, src, m, minNormal)
 	return s + expSubSumGo(dst[n:], src[n:], m)
 }
 

@@ -15,7 +15,9 @@ func Exp(dst, src []float32) {
 
 // ExpSubSum sets dst[i] = exp(src[i] - m) and returns the float32 sum of
 // dst, accumulated in a fixed order. With m = max(src) this is the
-// numerically safe numerator and denominator of softmax.
+// numerically safe numerator and denominator of softmax. Results below
+// the smallest normal float32 (2^-126) are +0, not subnormal: see
+// flushSub.
 func ExpSubSum(dst, src []float32, m float32) float32 {
 	dst = dst[:len(src)]
 	return expSubSumImpl(dst, src, m)
@@ -212,20 +214,52 @@ func expGo(dst, src []float32) {
 	}
 }
 
+// minNormal is the smallest normal float32.
+const minNormal = 0x1p-126
+
+// flushSub returns x, a probability (non-negative or NaN), or +0 if x is
+// below the smallest normal float32. Probabilities come from the
+// exponentials of ExpSubSum, ExpSubCols and Exp2SubCols, and enter the
+// products of attention and of the output layer's gradient. A subnormal
+// operand makes an Intel core's multiply take a microcode assist: a
+// matrix product whose input is half subnormal runs about 100 times
+// slower there (measured: 10 ms against 0.1 at 256×256), and a trained
+// model's sharp attention makes such probabilities, between 2^-149 and
+// 2^-126 of the row's largest, by the thousand. Dropping them changes no
+// float32 sum they take part in (each row's largest probability is 1 and
+// float32 resolves 2^-24 of it) and no product by more than 2^-126 of
+// an operand.
+func flushSub(x float32) float32 {
+	if x < minNormal {
+		return 0
+	}
+	return x
+}
+
+// flushSubSigned returns x, or +0 if |x| is below the smallest normal
+// float32 (subnormals and -0): for SoftmaxGradCols' output, whose
+// products with small probabilities are subnormal in turn.
+func flushSubSigned(x float32) float32 {
+	if x > -minNormal && x < minNormal {
+		return 0
+	}
+	return x
+}
+
 func expSubSumGo(dst, src []float32, m float32) float32 {
 	var s0, s1, s2, s3, s4, s5, s6, s7 float32
 	i := 0
 	for ; i+8 <= len(src); i += 8 {
 		d := dst[i : i+8 : i+8]
 		x := src[i : i+8 : i+8]
-		d[0] = exp1(x[0] - m)
-		d[1] = exp1(x[1] - m)
-		d[2] = exp1(x[2] - m)
-		d[3] = exp1(x[3] - m)
-		d[4] = exp1(x[4] - m)
-		d[5] = exp1(x[5] - m)
-		d[6] = exp1(x[6] - m)
-		d[7] = exp1(x[7] - m)
+		d[0] = flushSub(exp1(x[0] - m))
+		d[1] = flushSub(exp1(x[1] - m))
+		d[2] = flushSub(exp1(x[2] - m))
+		d[3] = flushSub(exp1(x[3] - m))
+		d[4] = flushSub(exp1(x[4] - m))
+		d[5] = flushSub(exp1(x[5] - m))
+		d[6] = flushSub(exp1(x[6] - m))
+		d[7] = flushSub(exp1(x[7] - m))
 		s0 += d[0]
 		s1 += d[1]
 		s2 += d[2]
@@ -236,7 +270,7 @@ func expSubSumGo(dst, src []float32, m float32) float32 {
 		s7 += d[7]
 	}
 	for ; i < len(src); i++ {
-		dst[i] = exp1(src[i] - m)
+		dst[i] = flushSub(exp1(src[i] - m))
 		s0 += dst[i]
 	}
 	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
