@@ -39,4 +39,18 @@
 //
 // Memory: packing buffers are kept in a package-level free list and reused,
 // so a warmed-up Gemm call allocates nothing.
+//
+// Subnormals: the assembly micro-kernels run with MXCSR's DAZ and FTZ bits
+// set (restoring the caller's MXCSR before they return), so subnormal
+// operands count as zero and subnormal results are stored as zero. On
+// Intel cores a multiply with a subnormal operand or result takes a
+// microcode assist: a 256×256 product whose A is half subnormal took
+// 10 ms against 0.1 with zeros, and a trained model's sharp attention
+// fills its probabilities and gradients with such values (the reference
+// model's trial step slowed from 28 to 130 ms after about 350 steps of
+// BenchmarkTrialStep's configuration; with flushing it stays within 10%).
+// The values dropped are below 2^-126, under float32's resolution of any
+// sum whose terms are not all that small. The generic kernel (purego,
+// other architectures) computes with subnormals as they are, so on inputs
+// holding them its results may differ from the assembly's by such values.
 package blas

@@ -255,3 +255,59 @@ func TestGemmBInPlace(t *testing.T) {
 		}
 	})
 }
+
+// The assembly kernels treat subnormal operands as zero and store
+// subnormal results as zero (see "Subnormals" in doc.go), bit for bit as
+// if the subnormals were zeros, and leave the caller's MXCSR as it was;
+// the generic kernel computes with them.
+func TestGemmSubnormals(t *testing.T) {
+	const m, n, k = 37, 53, 70
+	g := rng.New(7)
+	a, b := make([]float32, m*k), make([]float32, k*n)
+	az := make([]float32, m*k) // a with its subnormals zeroed
+	for i := range a {
+		a[i] = float32(g.Normal())
+		if i%3 == 0 {
+			a[i] = float32(i%5+1) * 0x1p-140 // subnormal
+		}
+		if a[i] > -0x1p-126 && a[i] < 0x1p-126 {
+			az[i] = 0
+		} else {
+			az[i] = a[i]
+		}
+	}
+	for i := range b {
+		b[i] = float32(g.Normal())
+	}
+	tiny := make([]float32, k*n) // products of 2^-70 by 2^-70: subnormal
+	for i := range tiny {
+		tiny[i] = 0x1p-70
+	}
+	eachKernel(t, func(t *testing.T) {
+		got, want := make([]float32, m*n), make([]float32, m*n)
+		Gemm(false, false, m, n, k, 1, a, k, b, n, 0, got, n)
+		Gemm(false, false, m, n, k, 1, az, k, b, n, 0, want, n)
+		small := make([]float32, m*n)
+		ones := make([]float32, m*k)
+		for i := range ones {
+			ones[i] = 0x1p-70
+		}
+		Gemm(false, false, m, n, k, 1, ones, k, tiny, n, 0, small, n)
+		if KernelName() == "generic" {
+			if small[0] == 0 {
+				t.Fatal("the generic kernel flushed a subnormal result")
+			}
+			return
+		}
+		kerneltest.Identical(t, "Gemm with subnormal A", got, want)
+		for i, v := range small {
+			if v != 0 {
+				t.Fatalf("C[%d] = %v: a subnormal result was stored", i, v)
+			}
+		}
+		// The caller's MXCSR is back: Go code still sees subnormals.
+		if x := float32(0x1p-126); x/2 == 0 {
+			t.Fatal("subnormals flushed after the kernel returned")
+		}
+	})
+}

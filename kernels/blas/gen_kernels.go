@@ -66,7 +66,15 @@ func main() {
 		w("// from b+t·bnext (steps ldb floats apart, of which it reads the first %d)", nr)
 		w("// and writes C from c+r·%d·ldc+t·%d.", s.mr, nr)
 		w("// %s0-%s%d accumulate, %s%d-%s%d hold B, %s%d-%s%d broadcast A.", s.reg, s.reg, acc-1, s.reg, breg, s.reg, breg+s.vecs-1, s.reg, bc, s.reg, bc+s.bcasts-1)
-		w("TEXT ·%s(SB), NOSPLIT, $32-112", s.name)
+		w("TEXT ·%s(SB), NOSPLIT, $40-112", s.name)
+		// Subnormal operands and results flush to zero while the kernel
+		// runs (MXCSR's DAZ and FTZ bits; the caller's MXCSR comes back
+		// at the end): see "Subnormals" in doc.go.
+		w("\tSTMXCSR mx-40(SP)")
+		w("\tMOVL mx-40(SP), CX")
+		w("\tORL $0x8040, CX")
+		w("\tMOVL CX, mx-36(SP)")
+		w("\tLDMXCSR mx-36(SP)")
 		w("\tMOVQ rs+16(FP), R8")
 		w("\tSHLQ $2, R8")
 		w("\tMOVQ cs+24(FP), R9")
@@ -206,6 +214,7 @@ func main() {
 		w("\tADDQ CX, c+56(FP)")
 		w("\tJMP %srow", s.name)
 		w("%sdone:", s.name)
+		w("\tLDMXCSR mx-40(SP)")
 		w("\tVZEROUPPER")
 		w("\tRET")
 	}

@@ -9,7 +9,12 @@
 // from b+t·bnext (steps ldb floats apart, of which it reads the first 32)
 // and writes C from c+r·12·ldc+t·32.
 // Z0-Z23 accumulate, Z24-Z25 hold B, Z26-Z29 broadcast A.
-TEXT ·kernelAVX512x12(SB), NOSPLIT, $32-112
+TEXT ·kernelAVX512x12(SB), NOSPLIT, $40-112
+	STMXCSR mx-40(SP)
+	MOVL mx-40(SP), CX
+	ORL $0x8040, CX
+	MOVL CX, mx-36(SP)
+	LDMXCSR mx-36(SP)
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
@@ -295,6 +300,7 @@ kernelAVX512x12nextrow:
 	ADDQ CX, c+56(FP)
 	JMP kernelAVX512x12row
 kernelAVX512x12done:
+	LDMXCSR mx-40(SP)
 	VZEROUPPER
 	RET
 
@@ -303,7 +309,12 @@ kernelAVX512x12done:
 // from b+t·bnext (steps ldb floats apart, of which it reads the first 32)
 // and writes C from c+r·8·ldc+t·32.
 // Z0-Z15 accumulate, Z16-Z17 hold B, Z18-Z23 broadcast A.
-TEXT ·kernelAVX512x8(SB), NOSPLIT, $32-112
+TEXT ·kernelAVX512x8(SB), NOSPLIT, $40-112
+	STMXCSR mx-40(SP)
+	MOVL mx-40(SP), CX
+	ORL $0x8040, CX
+	MOVL CX, mx-36(SP)
+	LDMXCSR mx-36(SP)
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
@@ -514,6 +525,7 @@ kernelAVX512x8nextrow:
 	ADDQ CX, c+56(FP)
 	JMP kernelAVX512x8row
 kernelAVX512x8done:
+	LDMXCSR mx-40(SP)
 	VZEROUPPER
 	RET
 
@@ -522,7 +534,12 @@ kernelAVX512x8done:
 // from b+t·bnext (steps ldb floats apart, of which it reads the first 16)
 // and writes C from c+r·16·ldc+t·16.
 // Z0-Z15 accumulate, Z16-Z16 hold B, Z17-Z22 broadcast A.
-TEXT ·kernelAVX512x16n16(SB), NOSPLIT, $32-112
+TEXT ·kernelAVX512x16n16(SB), NOSPLIT, $40-112
+	STMXCSR mx-40(SP)
+	MOVL mx-40(SP), CX
+	ORL $0x8040, CX
+	MOVL CX, mx-36(SP)
+	LDMXCSR mx-36(SP)
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
@@ -756,6 +773,7 @@ kernelAVX512x16n16nextrow:
 	ADDQ CX, c+56(FP)
 	JMP kernelAVX512x16n16row
 kernelAVX512x16n16done:
+	LDMXCSR mx-40(SP)
 	VZEROUPPER
 	RET
 
@@ -764,7 +782,12 @@ kernelAVX512x16n16done:
 // from b+t·bnext (steps ldb floats apart, of which it reads the first 16)
 // and writes C from c+r·6·ldc+t·16.
 // Y0-Y11 accumulate, Y12-Y13 hold B, Y14-Y15 broadcast A.
-TEXT ·kernelAVX2x6(SB), NOSPLIT, $32-112
+TEXT ·kernelAVX2x6(SB), NOSPLIT, $40-112
+	STMXCSR mx-40(SP)
+	MOVL mx-40(SP), CX
+	ORL $0x8040, CX
+	MOVL CX, mx-36(SP)
+	LDMXCSR mx-36(SP)
 	MOVQ rs+16(FP), R8
 	SHLQ $2, R8
 	MOVQ cs+24(FP), R9
@@ -936,6 +959,7 @@ kernelAVX2x6nextrow:
 	ADDQ CX, c+56(FP)
 	JMP kernelAVX2x6row
 kernelAVX2x6done:
+	LDMXCSR mx-40(SP)
 	VZEROUPPER
 	RET
 
