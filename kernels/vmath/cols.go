@@ -46,7 +46,9 @@ func ExpSubCols(dst, src, m, sums []float32) { expCols(dst, src, m, sums, false)
 // a polynomial one degree lower (Cephes exp2f). Accuracy and edge values
 // are those of Exp (3e-7 relative, +Inf from 128, NaN for NaN) except
 // below 2^-126: 2^x = +0 below -126 (where Exp would be subnormal), as in
-// ExpSubSum.
+// ExpSubSum, and no step of the computation underflows there, so -Inf
+// scores (masked or padded keys) cost no more than others on cores that
+// take assists on subnormals.
 func Exp2SubCols(dst, src, m, sums []float32) { expCols(dst, src, m, sums, true) }
 
 // expCols is ExpSubCols in base 2 or e: vector strips (vectorCols), or

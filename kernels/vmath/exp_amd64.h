@@ -20,7 +20,7 @@
 // EXP2CONSTS loads the base-2 constants into Z16-Z24 (clobbers AX): the
 // clamps, Cephes exp2f's P0-P5 and 1.
 #define EXP2CONSTS \
-	MOVL $0xc3160000, AX; VPBROADCASTD AX, Z16  /* lo = -150.0 */ \
+	MOVL $0xc2fc0000, AX; VPBROADCASTD AX, Z16  /* lo = -126.0 (see EXP2FLUSHZ) */ \
 	MOVL $0x43000000, AX; VPBROADCASTD AX, Z17  /* hi = 128.0 */ \
 	MOVL $0x3920fdde, AX; VPBROADCASTD AX, Z18  /* P0 = 1.535336188319500e-4 */ \
 	MOVL $0x3aaf9f29, AX; VPBROADCASTD AX, Z19  /* P1 = 1.339887440266574e-3 */ \
@@ -30,7 +30,7 @@
 	MOVL $0x3f317218, AX; VPBROADCASTD AX, Z23  /* P5 = 6.931472028550421e-1 */ \
 	MOVL $0x3f800000, AX; VPBROADCASTD AX, Z24  /* one = 1.0 */
 
-// EXP2Z(x) replaces Z0 = x with 2^x: x clamped to [-150, 128], n the
+// EXP2Z(x) replaces Z0 = x with 2^x: x clamped to [-126, 128], n the
 // nearest integer, f = x - n (exact), 2^f = 1 + f·P(f), scaled by 2^n with
 // VSCALEFPS. Clobbers Z1, Z3.
 #define EXP2Z \
@@ -84,4 +84,15 @@
 #define FLUSHSZ \
 	VFPCLASSPSZ $0x26, Z0, K1; \
 	KNOTW K1, K1; \
+	VMOVAPS.Z Z0, K1, Z0
+
+// EXP2FLUSHZ is EXP2Z with 2^x = +0 below -126, where it would be
+// subnormal: x is clamped at -126 (Z16) so that VSCALEFPS never
+// underflows (an underflowing VSCALEFPS takes a microcode assist on
+// Intel cores: with padded keys' scores at -Inf it took 63% of flash
+// attention's time), and the lanes below are cleared (K1 keeps x ≥ -126
+// or NaN). Clobbers Z1, Z3, K1.
+#define EXP2FLUSHZ \
+	VCMPPS $0x15, Z16, Z0, K1; \
+	EXP2Z \
 	VMOVAPS.Z Z0, K1, Z0

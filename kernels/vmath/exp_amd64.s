@@ -60,7 +60,7 @@ TEXT ·expSubColsAVX512(SB), NOSPLIT, $0-48
 // func exp2SubColsAVX512(dst, src *float32, rows, stride int, m, sums *float32)
 // One 16-column strip: dst[r][c] = 2^(src[r][c] - m[c]); sums[c] += dst[r][c].
 TEXT ·exp2SubColsAVX512(SB), NOSPLIT, $0-48
-	EXPCOLS(EXP2CONSTS; FLUSHCONSTZ, EXP2Z; FLUSHZ, Z0, Z14, Z15, e2cloop, e2cdone)
+	EXPCOLS(EXP2CONSTS, EXP2FLUSHZ, Z0, Z14, Z15, e2cloop, e2cdone)
 
 // func maxColsAVX512(m, x *float32, rows, stride int)
 // m[c] = x > m ? x : m, as the Go loop does: VMAXPS returns its second

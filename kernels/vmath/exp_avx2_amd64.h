@@ -39,7 +39,7 @@ GLOBL expc<>(SB), RODATA|NOPTR, $416
 	VMOVUPS expc<>+192(SB), Y12; \
 	VMOVUPS expc<>+384(SB), Y13
 
-SPLAT(exp2c<>, 0, $0xc3160000)   // lo = -150.0
+SPLAT(exp2c<>, 0, $0xc2fc0000)   // lo = -126.0 (see EXP2FLUSHY)
 SPLAT(exp2c<>, 32, $0x43000000)  // hi = 128.0
 SPLAT(exp2c<>, 64, $0x3920fdde)  // P0
 SPLAT(exp2c<>, 96, $0x3aaf9f29)  // P1
@@ -124,3 +124,13 @@ GLOBL exp2c<>(SB), RODATA|NOPTR, $288
 #define FLUSHY \
 	VCMPPS $0x15, Y5, Y0, Y1; \
 	VANDPS Y1, Y0, Y0
+
+// EXP2FLUSHY is EXP2Y with 2^x = +0 below -126, where it would be
+// subnormal: x is clamped at -126 (Y6) so that no step underflows (an
+// underflowing multiply takes a microcode assist on Intel cores, some
+// 100 times slower), and the lanes below are cleared (Y5 keeps x ≥ -126
+// or NaN). Clobbers Y1-Y3, Y5.
+#define EXP2FLUSHY \
+	VCMPPS $0x15, Y6, Y0, Y5; \
+	EXP2Y; \
+	VANDPS Y5, Y0, Y0

@@ -64,7 +64,7 @@ TEXT ·expSubColsAVX2(SB), NOSPLIT, $0-48
 // func exp2SubColsAVX2(dst, src *float32, rows, stride int, m, sums *float32)
 // One 8-column strip: dst[r][c] = 2^(src[r][c] - m[c]); sums[c] += dst[r][c].
 TEXT ·exp2SubColsAVX2(SB), NOSPLIT, $0-48
-	EXPCOLS(EXP2CONSTSY; FLUSHCONSTY, EXP2Y; FLUSHY, Y0, Y14, Y15, e2cloop, e2cdone)
+	EXPCOLS(EXP2CONSTSY, EXP2FLUSHY, Y0, Y14, Y15, e2cloop, e2cdone)
 
 // func maxColsAVX2(m, x *float32, rows, stride int)
 // m[c] = x > m ? x : m, as the Go loop does (see maxColsAVX512).
