@@ -159,8 +159,9 @@ func futexWait(addr *atomic.Int32, val int32, ns int64) {
 // waiting for another process, which Wake will announce) sleeps
 // rawIdleSleepNS at a time instead, so that idle processes do not wake
 // the CPUs a busy one is using a thousand times a second: a
-// stop-the-world there has no computation to delay. After rawSleeps
-// sleeps, a thread idle that long sleeps the ordinary way.
+// stop-the-world there delays no computation, only (rarely) the handling
+// of the next request, by at most rawIdleSleepNS. After rawSleeps sleeps,
+// a thread idle that long sleeps the ordinary way.
 //
 // BenchmarkTrialStep's reference model in plugin processes at two
 // threads, raw sleeps of 1 ms against ordinary sleeps: 0.926 and 0.905
