@@ -22,8 +22,9 @@
 #include "expcols_amd64.h"
 
 // func expSubSumAVX2(dst, src *float32, n int, m, lo float32) float32
-// dst[i] = exp(src[i] - m) for i < n (n a multiple of 8); returns the sum
-// of dst, accumulated lane-wise and then reduced in a fixed order.
+// dst[i] = exp(src[i] - m) for i < n (n a multiple of 8), +0 where that
+// is below lo (0 for Exp, 2^-126 for ExpSubSum); returns the sum of dst,
+// accumulated lane-wise and then reduced in a fixed order.
 TEXT ·expSubSumAVX2(SB), NOSPLIT, $0-36
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI

@@ -65,8 +65,9 @@ func asmPaths() []path {
 	return ps
 }
 
-// expSubSumVec sets dst[i] = exp(src[i] - m) for the longest prefix of src
-// that the active path vectorises, and returns its length and sum.
+// expSubSumVec sets dst[i] = exp(src[i] - m), or +0 where that is below
+// lo, for the longest prefix of src that the active path vectorises, and
+// returns its length and sum.
 func expSubSumVec(dst, src []float32, m, lo float32) (n int, s float32) {
 	if impl == pathGo {
 		return 0, 0
