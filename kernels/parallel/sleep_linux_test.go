@@ -107,15 +107,20 @@ func TestRawSleep(t *testing.T) {
 		spin = prevSpin
 		SetThreads(prev)
 	}()
+	// A parked worker sleeps raw for its first rawSleeps sleeps (100 ms);
+	// a job starts that over, in case this goroutine was held up that long.
 	rawSleeping := func() bool {
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-			if rawSleepers.Load() > 0 {
-				return true
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			Do(procs, &countJob{hits: make([]atomic.Int32, procs)})
+			for range 50 {
+				if rawSleepers.Load() > 0 {
+					return true
+				}
+				time.Sleep(time.Millisecond)
 			}
 		}
 		return false
 	}
-	Do(procs, &countJob{hits: make([]atomic.Int32, procs)})
 	if !rawSleeping() {
 		t.Fatal("no parked worker is in a raw sleep")
 	}
