@@ -102,7 +102,7 @@ func mulPacked(op string, m, n, k int, a []float32, rs, cs int, bp []float32, ac
 	}
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
-		macroKernel(kern, aSource{a: a, rs: rs, cs: cs, p0: p0}, 0, bSource{b: bp[nPad*p0:], ldb: kern.bstep(), panel: kern.bstep() * kb}, m, n, kb, c, ldc, acc, bias, scratch)
+		macroKernel(kern, aSource{a: a, rs: rs, cs: cs, p0: p0}, 0, packedB(bp[nPad*p0:], kern.bstep(), kb), m, n, kb, c, ldc, acc, bias, scratch)
 		acc = 1
 	}
 	putScratch(sp)

@@ -168,12 +168,8 @@ func gemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a 
 		j.phase = phaseCompute
 		parallel.Do(j.ni*j.nj, j)
 	}
-	if j.bpack != nil {
-		putBuf(j.bpack)
-	}
-	if j.apack != nil {
-		putBuf(j.apack)
-	}
+	putBuf(j.bpack)
+	putBuf(j.apack)
 	*j = gemmJob{}
 	gemmJobs.Put(j)
 }
@@ -204,9 +200,9 @@ func (j *gemmJob) Run(part int) {
 	src.apack = j.apack
 	var bsrc bSource
 	if j.bInPlace {
-		bsrc = bSource{b: j.b[j.p0*j.ldb+jc:], ldb: j.ldb, panel: nr}
+		bsrc = inPlaceB(j.b, j.ldb, j.p0, jc, nr)
 	} else {
-		bsrc = bSource{b: j.bpack[jc*kb:], ldb: nr, panel: nr * kb}
+		bsrc = packedB(j.bpack[jc*kb:], nr, kb)
 	}
 	macroKernel(j.kern, src, i0, bsrc, rows, cols, kb, j.c[i0*j.ldc+jc:], j.ldc, j.acc, biasFrom(j.bias, jc), scratch)
 	putScratch(sp)
@@ -327,21 +323,17 @@ func gemmSerial(kern *microKernel, transA, transB bool, m, n, k int, alpha float
 			cols := min(kern.nc, n-jc)
 			var bsrc bSource
 			if inPlace {
-				bsrc = bSource{b: b[p0*ldb+jc:], ldb: ldb, panel: bw}
+				bsrc = inPlaceB(b, ldb, p0, jc, bw)
 			} else {
 				packB(bpack, transB, b, ldb, p0, kb, jc, cols, bw, alpha)
-				bsrc = bSource{b: bpack, ldb: bw, panel: bw * kb}
+				bsrc = packedB(bpack, bw, kb)
 			}
 			macroKernel(kern, src, 0, bsrc, m, cols, kb, c[jc:], ldc, acc, biasFrom(bias, jc), scratch)
 		}
 	}
 	putScratch(sp)
-	if bpack != nil {
-		putBuf(bpack)
-	}
-	if apack != nil {
-		putBuf(apack)
-	}
+	putBuf(bpack)
+	putBuf(apack)
 }
 
 // macroKernel multiplies rows [i0, i0+rows) of op(A) for one K block by a
@@ -441,6 +433,18 @@ type bSource struct {
 	ldb, panel int
 }
 
+// packedB is a packed B block: micro-panels of kb steps of step floats,
+// one after another.
+func packedB(bp []float32, step, kb int) bSource {
+	return bSource{b: bp, ldb: step, panel: step * kb}
+}
+
+// inPlaceB is K block p0 of a row-major B (row stride ldb) read in place
+// from column jc on: micro-panels nr columns apart.
+func inPlaceB(b []float32, ldb, p0, jc, nr int) bSource {
+	return bSource{b: b[p0*ldb+jc:], ldb: ldb, panel: nr}
+}
+
 // inPlaceBOK lets Gemm read a row-major B in place (readsBInPlace);
 // tests and benchmarks turn it off to compare with packing.
 var inPlaceBOK = true
@@ -530,6 +534,9 @@ func getBuf(n int) []float32 {
 }
 
 func putBuf(b []float32) {
+	if b == nil {
+		return // a buffer that was never taken
+	}
 	bufMu.Lock()
 	bufFree = append(bufFree, b[:cap(b)])
 	bufMu.Unlock()

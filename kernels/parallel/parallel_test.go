@@ -13,6 +13,18 @@ type countJob struct {
 
 func (c *countJob) Run(part int) { c.hits[part].Add(1) }
 
+// doCounted runs a job of parts parts and checks that each ran once.
+func doCounted(t *testing.T, parts int) {
+	t.Helper()
+	j := &countJob{hits: make([]atomic.Int32, parts)}
+	Do(parts, j)
+	for k := range j.hits {
+		if n := j.hits[k].Load(); n != 1 {
+			t.Fatalf("part %d ran %d times", k, n)
+		}
+	}
+}
+
 func TestEveryPartOnce(t *testing.T) {
 	for _, threads := range []int{1, 2, 3, 8} {
 		prev := SetThreads(threads)
@@ -173,11 +185,5 @@ func TestWakePollsBeforeTheJob(t *testing.T) {
 	if w.state.Load() != awake {
 		t.Fatal("after Wake the worker parked again instead of polling")
 	}
-	j := &countJob{hits: make([]atomic.Int32, 8)}
-	Do(8, j)
-	for k := range j.hits {
-		if n := j.hits[k].Load(); n != 1 {
-			t.Fatalf("part %d ran %d times", k, n)
-		}
-	}
+	doCounted(t, 8)
 }

@@ -36,13 +36,7 @@ func doParked(t *testing.T, w *worker) {
 		}
 		time.Sleep(50 * time.Microsecond)
 	}
-	j := &countJob{hits: make([]atomic.Int32, 4)}
-	Do(4, j)
-	for k := range j.hits {
-		if n := j.hits[k].Load(); n != 1 {
-			t.Fatalf("part %d ran %d times", k, n)
-		}
-	}
+	doCounted(t, 4)
 }
 
 // A parked worker woken by Do may not run on the CPU Do ran on at the
@@ -142,13 +136,7 @@ func TestRawSleep(t *testing.T) {
 			t.Fatal("a collection and a goroutine hand-off did not finish beside a raw-sleeping worker")
 		}
 	}
-	j := &countJob{hits: make([]atomic.Int32, 4)}
-	Do(4, j)
-	for k := range j.hits {
-		if n := j.hits[k].Load(); n != 1 {
-			t.Fatalf("part %d ran %d times", k, n)
-		}
-	}
+	doCounted(t, 4)
 
 	SetThreads(procs + 1)
 	for range 50 {

@@ -125,6 +125,14 @@ GLOBL exp2c<>(SB), RODATA|NOPTR, $288
 	VCMPPS $0x15, Y5, Y0, Y1; \
 	VANDPS Y1, Y0, Y0
 
+// FLUSHSY sets the lanes of Y0 whose magnitude is below 2^-126
+// (subnormals and zeros) to +0, keeping NaN, as FLUSHSZ does; Y4 holds
+// the magnitude mask 0x7fffffff. Clobbers Y1.
+#define FLUSHSY \
+	VANDPS Y4, Y0, Y1; \
+	VCMPPS $0x15, Y5, Y1, Y1; \
+	VANDPS Y1, Y0, Y0
+
 // EXP2FLUSHY is EXP2Y with 2^x = +0 below -126, where it would be
 // subnormal: x is clamped at -126 (Y6) so that no step underflows (an
 // underflowing multiply takes a microcode assist on Intel cores, some
